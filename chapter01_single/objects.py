@@ -1,0 +1,40 @@
+"""``/objects/<name>`` on the single server: PUT stores the body, GET streams it (book §4.1).
+
+Go: ``chapter1/objects/{handler,get,put}.go``; one ``MethodView`` with one method per verb.
+"""
+import os
+
+from flask import Response, request
+from werkzeug.wsgi import wrap_file
+
+from chapter01_single.app import Resource
+from chapter01_single.store import CHUNK, FileStore, read_chunks
+
+
+class ObjectsView(Resource):
+    """Objects kept as files by a ``FileStore``."""
+
+    def __init__(self, store: FileStore):
+        self.store = store
+
+    def get(self, name: str):
+        """Stream the stored file (sendfile where the server can)."""
+        return file_response(self.store.open(name))
+
+    def put(self, name: str):
+        """Store the streamed body under ``name``."""
+        self.store.save(name, read_chunks(request.stream))
+        return Response(status=200)
+
+
+def file_response(file) -> Response:
+    """A 200 streaming ``file`` with its exact Content-Length."""
+    size = _size(file)
+    body = wrap_file(request.environ, file, CHUNK)
+    response = Response(body, mimetype="application/octet-stream", direct_passthrough=True)
+    response.content_length = size
+    return response
+
+
+def _size(file) -> int:
+    return os.fstat(file.fileno()).st_size

@@ -1,0 +1,73 @@
+"""Serve a Flask app with gunicorn, the production WSGI server every chapter uses.
+
+One worker process (so a data server's locate map is one) with many threads; request bodies stream
+(gunicorn does not buffer them) and ``Expect: 100-continue`` is answered. The background workers
+(heartbeats, listeners) start inside that worker process after the fork and stop with it; SIGTERM
+or SIGINT stops the server within ``GRACEFUL_SECONDS`` plus a little.
+"""
+import logging
+from typing import Protocol
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from chapter01_single.app import WORKERS, setup_logging
+
+THREADS = 32
+GRACEFUL_SECONDS = 3
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    """A background task: ``start()`` it in the serving process, ``stop()`` it at exit."""
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app: Flask, options: dict):
+        self.app, self.options = app, options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.app
+
+
+def serve(app: Flask, bind: str, threads: int = THREADS) -> None:
+    """Serve ``app`` on ``bind`` (``host:port``) until SIGTERM/SIGINT."""
+    workers = app.extensions.get(WORKERS, [])
+    options = {
+        "bind": bind, "workers": 1, "worker_class": "gthread", "threads": threads,
+        "graceful_timeout": GRACEFUL_SECONDS, "timeout": 60, "keepalive": 30,
+        "backlog": 512, "accesslog": None, "errorlog": "-", "loglevel": "info",
+        # gunicorn >= 27 shares one control socket per user: eight servers would collide on it
+        "control_socket_disable": True,
+        "post_worker_init": lambda _worker: _start(workers),
+        "worker_exit": lambda _server, _worker: _stop(workers),
+    }
+    _Gunicorn(app, options).run()
+
+
+def _start(workers) -> None:
+    for worker in workers:
+        worker.start()
+
+
+def _stop(workers) -> None:
+    for worker in workers:
+        try:
+            worker.stop()
+        except Exception:   # stopping must go on for the others
+            log.exception("stopping %r", worker)
+
+
+def run(create_app) -> None:
+    """Entry point of every server: log to stderr, build the app, serve it."""
+    setup_logging()
+    app = create_app()
+    serve(app, app.config["LISTEN_ADDRESS"])

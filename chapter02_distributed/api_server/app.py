@@ -1,0 +1,37 @@
+"""Composition root of the chapter 2 api server.
+
+The collaborators a later chapter swaps (the data-server registry, the locator) are passed in, or
+built from ``config``; the background workers are recorded in ``app.extensions`` and started by
+``main``, never here.
+"""
+from flask import Flask
+
+from chapter01_single.app import WORKERS, add_resource, new_app
+from chapter02_distributed import config as settings
+from chapter02_distributed.api_server.heartbeat import DataServers, HeartbeatListener
+from chapter02_distributed.api_server.locate import LocateView, Locator
+from chapter02_distributed.api_server.objects import ObjectsView
+
+
+def create_app(config: dict | None = None, servers: DataServers | None = None,
+               locator: Locator | None = None) -> Flask:
+    """The api server: ``/objects/``, ``/locate/``, ``/healthz`` listing live data servers."""
+    config = config or settings.load()
+    servers, locator = membership(config, servers, locator)
+    app = new_app(config, health=lambda: {"data_servers": servers.live()})
+    add_resource(app, ObjectsView, servers=servers, locator=locator)
+    add_resource(app, LocateView, locator=locator)
+    add_workers(app, servers, locator)
+    return app
+
+
+def membership(config: dict, servers=None, locator=None, locator_class=Locator):
+    """The live-server registry and the locator, built from ``config`` unless given."""
+    servers = servers or DataServers(config["HEARTBEAT_EXPIRY"])
+    locator = locator or locator_class(config["RABBITMQ_SERVER"], config["LOCATE_TIMEOUT"], servers)
+    return servers, locator
+
+
+def add_workers(app: Flask, servers: DataServers, locator: Locator) -> None:
+    """Record the heartbeat listener and the locator for ``main`` to start."""
+    app.extensions[WORKERS] += [HeartbeatListener(app.config["RABBITMQ_SERVER"], servers), locator]

@@ -1,0 +1,53 @@
+"""``/objects/<name>`` on the api server (book §4.2).
+
+Go: ``chapter2/apiServer/objects/{put,store,put_stream,get,get_stream}.go``. PUT streams the body
+to one random live data server; GET locates the object and streams it back. Neither holds a whole
+object in memory.
+"""
+from flask import Response, request
+
+from chapter01_single.app import Resource
+from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
+from chapter01_single.store import read_chunks
+from chapter02_distributed.common import objectstream
+
+
+class NoDataServer(ServiceUnavailable):
+    """No live data server is known; try again later."""
+
+
+class ObjectsView(Resource):
+    """Objects spread over the data servers."""
+
+    def __init__(self, servers, locator):
+        self.servers = servers
+        self.locator = locator
+
+    def put(self, name: str):
+        """Stream the body to a random live data server."""
+        server = self.choose_servers(1)[0]
+        objectstream.put_stream(server, name, read_chunks(request.stream))
+        return Response(status=200)
+
+    def get(self, name: str):
+        """Stream the object from the data server that holds it."""
+        server = self.locator.locate(name)
+        if not server:
+            raise ObjectNotFound(f"object {name!r} not found")
+        return stream_response(objectstream.get_stream(server, name))
+
+    def choose_servers(self, n: int) -> list[str]:
+        """``n`` distinct live data servers, or 503."""
+        chosen = self.servers.choose(n)
+        if not chosen:
+            raise NoDataServer(f"fewer than {n} live data servers")
+        return chosen
+
+
+def stream_response(upstream) -> Response:
+    """Relay a data server's streaming 200 with its Content-Length."""
+    response = Response(objectstream.iter_body(upstream), mimetype="application/octet-stream",
+                        direct_passthrough=True)
+    if "Content-Length" in upstream.headers:
+        response.headers["Content-Length"] = upstream.headers["Content-Length"]
+    return response

@@ -1,0 +1,73 @@
+"""HTTP streams between api and data servers (book §3.2, fixed per D18).
+
+Every request has a connect and a read timeout and every response is closed; a data server that
+cannot be reached or fails answers ``DataServerError`` (502), never a hang. Each thread keeps its
+own pooled ``requests.Session``.
+"""
+import threading
+from typing import Iterable, Iterator
+from urllib.parse import quote
+
+import requests
+
+from chapter01_single.errors import ObjectNotFound, StorageError  # unchanged since chapter 1
+
+TIMEOUT = (3, 30)    # seconds to connect, seconds of silence while reading
+CHUNK = 1 << 20
+
+_local = threading.local()
+
+
+class DataServerError(StorageError):
+    """A data server failed or could not be reached."""
+    status, code = 502, "BadGateway"
+
+
+def session() -> requests.Session:
+    """This thread's pooled HTTP session."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
+
+
+def url(server: str, resource: str, name: str) -> str:
+    """``http://<server>/<resource>/<name>`` with the name percent-encoded."""
+    return f"http://{server}/{resource}/{quote(name, safe='')}"
+
+
+def request(method: str, target: str, **kwargs) -> requests.Response:
+    """One request with the default timeout; transport errors become ``DataServerError``."""
+    kwargs.setdefault("timeout", TIMEOUT)
+    try:
+        return session().request(method, target, **kwargs)
+    except requests.RequestException as error:
+        raise DataServerError(f"{method} {target}: {error.__class__.__name__}") from None
+
+
+def put_stream(server: str, name: str, chunks: Iterable[bytes]) -> None:
+    """Stream ``chunks`` as ``PUT /objects/<name>`` on ``server``; 200 or an error."""
+    response = request("PUT", url(server, "objects", name), data=chunks)
+    response.close()
+    if response.status_code != 200:
+        raise DataServerError(f"{server} answered {response.status_code} to PUT {name!r}")
+
+
+def get_stream(server: str, name: str) -> requests.Response:
+    """An open streaming ``GET /objects/<name>`` from ``server`` (close it, or read it to the end)."""
+    response = request("GET", url(server, "objects", name), stream=True)
+    if response.status_code == 200:
+        return response
+    response.close()
+    if response.status_code == 404:
+        raise ObjectNotFound(f"object {name!r} not found on {server}")
+    raise DataServerError(f"{server} answered {response.status_code} to GET {name!r}")
+
+
+def iter_body(response: requests.Response, size: int = CHUNK) -> Iterator[bytes]:
+    """The body of ``response`` in chunks; the response is closed at the end or on error."""
+    try:
+        yield from response.raw.stream(size, decode_content=False)
+    except Exception as error:   # urllib3 errors are not RequestException
+        raise DataServerError(f"reading from a data server failed: {error!r}") from None
+    finally:
+        response.close()

@@ -1,0 +1,1 @@
+"""Chapter 5: erasure coding (Reed-Solomon 4+2)."""

@@ -1,0 +1,1 @@
+"""Shared libraries new in chapter 5: the Reed-Solomon codec (rs)."""

@@ -1,0 +1,22 @@
+"""Chapter 1: one server process on 127.0.1.1:12345."""
+import pytest
+
+from tests.support import ObjectClient, start_cluster
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    cluster = start_cluster(1)
+    yield cluster
+    cluster.down()
+
+
+@pytest.fixture(scope="session")
+def front(cluster):
+    """The address clients talk to: here the single server."""
+    return cluster.data_servers[0].address
+
+
+@pytest.fixture(scope="session")
+def client(front):
+    return ObjectClient(front)

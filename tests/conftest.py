@@ -1,0 +1,1 @@
+"""Root test configuration: each chapter's conftest builds its cluster with ``support``."""

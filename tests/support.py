@@ -1,0 +1,144 @@
+"""What the graded tests share: service checks, the cluster fixture, an HTTP client, RabbitMQ pokes.
+
+Tests run the real server processes (``scripts.cluster``) against the real RabbitMQ and
+Elasticsearch that ``scripts/services.sh start`` brings up; when a service is missing they fail
+with a message that says how to start it.
+"""
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pika
+import pytest
+import requests
+
+from scripts.cluster import DEFAULT_ROOT, Cluster
+
+REPO = Path(__file__).resolve().parent.parent
+SERVICES = REPO / "scripts" / "services.sh"
+RABBITMQ = os.environ.get("RABBITMQ_SERVER", "amqp://guest:guest@127.0.0.1:5672/")
+ES = os.environ.get("ES_SERVER", "127.0.0.1:9200")
+# short times, so that tests need not wait for the defaults (interfaces.md)
+FAST = {"HEARTBEAT_INTERVAL": "0.2", "HEARTBEAT_EXPIRY": "1.5", "LOCATE_TIMEOUT": "0.5",
+        "RABBITMQ_SERVER": RABBITMQ, "ES_SERVER": ES}
+HOW_TO_START = "start the services with `bash scripts/services.sh start` (see README)"
+
+
+def require_rabbitmq() -> None:
+    """Fail (not skip) when RabbitMQ does not answer."""
+    url = urlparse(RABBITMQ)
+    if not _port_open(url.hostname or "127.0.0.1", url.port or 5672):
+        pytest.fail(f"RabbitMQ does not answer at {RABBITMQ}: {HOW_TO_START}", pytrace=False)
+
+
+def es_url() -> str:
+    return ES if ES.startswith("http") else f"http://{ES}"
+
+
+def require_es() -> None:
+    """Fail (not skip) when Elasticsearch does not answer."""
+    try:
+        requests.get(f"{es_url()}/_cluster/health", timeout=3).raise_for_status()
+    except requests.RequestException as error:
+        pytest.fail(f"Elasticsearch does not answer at {ES} ({error}): {HOW_TO_START}", pytrace=False)
+
+
+def start_cluster(chapter: int, **env) -> Cluster:
+    """A fresh cluster of ``chapter`` under CLUSTER_ROOT (default /tmp/osd), storage wiped."""
+    root = Path(os.environ.get("CLUSTER_ROOT", DEFAULT_ROOT))
+    if (root / "cluster.json").exists():
+        old = Cluster.load(root)
+        if any(p.running() for p in old.processes):
+            pytest.fail(f"a cluster is already running under {root}: stop it with "
+                        f"`python -m scripts.cluster down` before running the tests", pytrace=False)
+    subprocess.run(["rm", "-rf", str(root)], check=True)
+    cluster = Cluster(chapter, root, {**FAST, **env})
+    try:
+        cluster.up(timeout=60)
+    except RuntimeError as error:
+        cluster.down()
+        pytest.fail(str(error), pytrace=False)
+    return cluster
+
+
+class ObjectClient:
+    """HTTP calls on one server's ``/objects/``; later chapters override ``put`` (e.g. a Digest)."""
+
+    def __init__(self, address: str):
+        self.base = f"http://{address}"
+
+    def url(self, name: str, resource: str = "objects") -> str:
+        return f"{self.base}/{resource}/{quote(name, safe='')}"
+
+    def put(self, name: str, data, headers=None, **kwargs) -> requests.Response:
+        return requests.put(self.url(name), data=data, headers=headers or {}, timeout=60, **kwargs)
+
+    def get(self, name: str, headers=None, **kwargs) -> requests.Response:
+        return requests.get(self.url(name), headers=headers or {}, timeout=60, **kwargs)
+
+    def raw(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A request on a raw (already encoded) path, sent exactly as written."""
+        session = requests.Session()
+        request = requests.Request(method, self.base + "/").prepare()
+        request.url = self.base + path
+        request.prepare_body(kwargs.pop("data", None), None)
+        return session.send(request, timeout=30, **kwargs)
+
+
+def curl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run curl as a student would."""
+    return subprocess.run(["curl", "-sS", *args], capture_output=True, timeout=120, check=check)
+
+
+def publish_raw(exchange: str, body: bytes, **properties) -> None:
+    """Put any bytes on an exchange, as a buggy or hostile client could."""
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
+    try:
+        connection.channel().basic_publish(exchange, "", body, pika.BasicProperties(**properties))
+    finally:
+        connection.close()
+
+
+def rabbitmq_queues() -> list[str]:
+    """The names of the queues on the broker's default vhost."""
+    out = subprocess.run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def services(*args: str) -> None:
+    """Run ``scripts/services.sh`` (used to restart RabbitMQ or pause Elasticsearch)."""
+    subprocess.run(["bash", str(SERVICES), *args], check=True, timeout=180)
+
+
+def wait_until(predicate, timeout: float = 15, interval: float = 0.1, what: str = "condition"):
+    """Poll ``predicate`` until it returns a true value, or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def health(address: str) -> dict:
+    return requests.get(f"http://{address}/healthz", timeout=5).json()
+
+
+def error_code(response: requests.Response) -> str:
+    """The ``error`` field of a JSON error body."""
+    assert response.headers["Content-Type"].startswith("application/json"), response.text[:200]
+    return json.loads(response.content)["error"]
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
