@@ -103,8 +103,8 @@ class Cluster:
             while process.running() and time.monotonic() < deadline:
                 _reap(process.pid)
                 time.sleep(0.05)
-            if process.running():
-                os.kill(process.pid, signal.SIGKILL)
+            if process.running():     # the whole group: gunicorn's worker too
+                os.killpg(process.pid, signal.SIGKILL)
         _reap(process.pid)
         process.pid = None
 

@@ -3,7 +3,7 @@
 A walk-through is the ```console block that follows an HTML comment ``<!-- walkthrough -->`` in a
 chapter's README: each ``$ command`` line runs in bash (from the repo root, one shell for the whole
 block, so variables carry over), and the lines after it are its expected output. In an expected
-line, ``...`` matches any text; a command followed by no lines may print anything.
+line, ``…`` (one ellipsis character) matches any text; a command followed by no lines may print anything.
 """
 import re
 import subprocess
@@ -41,7 +41,7 @@ def run(readme: Path, env: dict | None = None) -> None:
 
 
 def check(command: str, expected: list[str], actual: list[str]) -> None:
-    patterns = [re.compile(".*".join(map(re.escape, line.rstrip().split("..."))) + r"\Z") for line in expected]
+    patterns = [re.compile(".*".join(map(re.escape, line.rstrip().split("…"))) + r"\Z") for line in expected]
     lines = [line.rstrip() for line in actual]
     assert len(lines) == len(patterns) and all(p.match(l) for p, l in zip(patterns, lines)), (
         f"`{command}` printed:\n" + "\n".join(lines) + "\nexpected:\n" + "\n".join(expected))

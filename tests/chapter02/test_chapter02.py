@@ -1,0 +1,188 @@
+"""Chapter 2 (book §4.2): api and data servers, heartbeats and locate over RabbitMQ.
+
+Chapter 1's contract is re-checked through the api server (inherited classes); the data-server
+contract (PUT/GET straight to a data server) is checked by the same classes on a data server.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests import walkthrough
+from tests.chapter01.test_chapter01 import TestNames as _Names
+from tests.chapter01.test_chapter01 import TestObjects as _Objects
+from tests.chapter01.test_chapter01 import TestStreaming as _Streaming
+from tests.support import (RABBITMQ, ObjectClient, error_code, health, publish_raw, rabbitmq_queues,
+                           services, wait_until)
+
+README = Path(__file__).resolve().parents[2] / "chapter02_distributed" / "README.md"
+
+
+class TestObjects(_Objects):
+    """Chapter 1's object contract, through the api server."""
+
+    def test_second_put_replaces_the_content(self, client):
+        """Book §4.2 changes chapter 1's contract: each PUT lands on a random data server, so an
+        older copy may survive elsewhere and either may be served; chapter 3's versions fix it."""
+        client.put("t2-replaced", b"first")
+        client.put("t2-replaced", b"second, longer")
+        assert client.get("t2-replaced").content in (b"first", b"second, longer")
+
+    def test_healthz_lists_the_six_live_data_servers(self, cluster, front):
+        assert health(front)["data_servers"] == sorted(p.address for p in cluster.data_servers)
+
+
+class TestStreaming(_Streaming):
+    """Bodies stream through the api hop both ways."""
+
+
+class TestNames(_Names):
+    """The same name rules at the api server."""
+
+
+class TestDataServerDirectly(_Objects):
+    """A data server keeps chapter 1's contract on its own."""
+
+    @pytest.fixture
+    def client(self, cluster):
+        return ObjectClient(cluster.data_servers[0].address)
+
+    @pytest.fixture
+    def front(self, cluster):
+        return cluster.data_servers[0].address
+
+
+class TestLocate:
+    """Objects are found over RabbitMQ, by any api server."""
+
+    def test_object_is_stored_on_exactly_one_data_server(self, client, cluster):
+        client.put("t2-one-copy", b"where am I")
+        holders = [p for p in cluster.data_servers if (Path(p.root) / "objects" / "t2-one-copy").exists()]
+        assert len(holders) == 1
+
+    def test_locate_returns_the_address_of_the_holder(self, client, cluster):
+        client.put("t2-locate", b"locate me")
+        holder = next(p for p in cluster.data_servers if (Path(p.root) / "objects" / "t2-locate").exists())
+        response = requests.get(client.url("t2-locate", "locate"), timeout=10)
+        assert response.status_code == 200 and response.json() == holder.address
+
+    def test_locate_of_unknown_name_is_404_within_the_locate_timeout(self, client):
+        started = time.monotonic()
+        assert requests.get(client.url("t2-nowhere", "locate"), timeout=10).status_code == 404
+        assert time.monotonic() - started < 0.5 + 0.5
+
+    def test_two_api_servers_see_the_same_objects(self, cluster):
+        one, two = (ObjectClient(p.address) for p in cluster.api_servers)
+        one.put("t2-shared", b"seen by both")
+        assert two.get("t2-shared").content == b"seen by both"
+
+    def test_locate_of_a_hostile_name_answers_400(self, client):
+        assert client.raw("GET", "/locate/..%2F..%2Fetc%2Fpasswd").status_code == 400
+
+
+class TestMembership:
+    """Heartbeats: a stopped data server expires and is no longer chosen; it comes back."""
+
+    def test_stopped_data_server_expires_its_objects_404_and_return_with_it(self, client, cluster, front):
+        client.put("t2-member", b"follow me")
+        holder = next(p for p in cluster.data_servers if (Path(p.root) / "objects" / "t2-member").exists())
+        cluster.stop(holder)
+        try:
+            wait_until(lambda: holder.address not in health(front)["data_servers"], 5, what="expiry")
+            assert client.get("t2-member").status_code == 404
+            for i in range(20):     # never chosen while it is gone
+                assert client.put(f"t2-while-away-{i}", b"x").status_code == 200
+            assert not list((Path(holder.root) / "objects").glob("t2-while-away-*"))
+        finally:
+            cluster.up()
+        assert client.get("t2-member").content == b"follow me"
+
+    def test_no_live_data_server_answers_503_json(self, tmp_path):
+        address = "127.0.2.9:12345"
+        env = {**os.environ, "LISTEN_ADDRESS": address, "RABBITMQ_SERVER": "amqp://guest:guest@127.0.0.1:1/",
+               "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        lonely = subprocess.Popen([sys.executable, "-m", "chapter02_distributed.api_server"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: _answers(address), 20, what="the lonely api server")
+            lone = ObjectClient(address)
+            put = lone.put("t2-nowhere", b"x")
+            assert put.status_code == 503 and error_code(put) in ("ServiceUnavailable",)
+            started = time.monotonic()
+            get = lone.get("t2-nowhere")
+            assert get.status_code in (404, 503) and time.monotonic() - started < 3
+        finally:
+            lonely.terminate()
+            lonely.wait(10)
+
+    def test_data_server_killed_mid_download_fails_the_response_without_hanging(self, client, cluster):
+        data = os.urandom(1 << 20) * 64
+        client.put("t2-killed", data)
+        holder = next(p for p in cluster.data_servers if (Path(p.root) / "objects" / "t2-killed").exists())
+        try:
+            response = client.get("t2-killed", stream=True)
+            assert response.status_code == 200
+            received = len(next(response.iter_content(1 << 16)))
+            os.killpg(holder.pid, signal.SIGKILL)    # gunicorn's master and its worker
+            started = time.monotonic()
+            with pytest.raises(requests.RequestException):
+                for chunk in response.iter_content(1 << 20):
+                    received += len(chunk)
+            assert time.monotonic() - started < 35 and received < len(data)
+        finally:
+            cluster.up()
+
+
+class TestMessaging:
+    """RabbitMQ: bad messages are dropped, restarts are survived, no queue is leaked."""
+
+    def test_malformed_messages_on_both_exchanges_crash_nothing(self, client, cluster, front):
+        for exchange in ("apiServers", "dataServers"):
+            for body in (b"\xff\xfe not json", b"{}", b"[1,2]", b'"no-port"', b"null", b'"' + b"a" * 5000 + b'"'):
+                publish_raw(exchange, body, reply_to="amq.nowhere")
+            publish_raw(exchange, b'"t2-no-reply-to"')
+        time.sleep(0.5)
+        assert all(p.running() for p in cluster.processes)
+        client.put("t2-after-garbage", b"still fine")
+        assert client.get("t2-after-garbage").content == b"still fine"
+        assert health(front)["data_servers"] == sorted(p.address for p in cluster.data_servers)
+
+    def test_servers_recover_after_rabbitmq_restarts(self, client, cluster, front):
+        client.put("t2-before-restart", b"before")
+        services("restart-rabbitmq")
+        want = sorted(p.address for p in cluster.data_servers)
+        for api in cluster.api_servers:
+            wait_until(lambda: health(api.address)["data_servers"] == want, 30, what="heartbeats after restart")
+        wait_until(lambda: client.get("t2-before-restart").status_code == 200, 15, what="locate after restart")
+        assert client.put("t2-after-restart", b"after").status_code == 200
+        assert client.get("t2-after-restart").content == b"after"
+
+    def test_stopping_a_server_leaves_no_queue_behind(self, cluster):
+        before = set(rabbitmq_queues())
+        server = cluster.data_servers[-1]
+        cluster.stop(server)
+        try:
+            wait_until(lambda: len(set(rabbitmq_queues())) < len(before), 15, what="its queue to go")
+            assert set(rabbitmq_queues()) < before
+        finally:
+            cluster.up()
+        # every running server owns its queues: a data server 1 (locate), an api server 2
+        assert len(rabbitmq_queues()) == len(cluster.data_servers) + 2 * len(cluster.api_servers)
+
+
+def test_readme_walkthrough(cluster):
+    walkthrough.run(README)
+
+
+def _answers(address: str) -> bool:
+    try:
+        return requests.get(f"http://{address}/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
