@@ -74,8 +74,23 @@ class ObjectClient:
     def url(self, name: str, resource: str = "objects") -> str:
         return f"{self.base}/{resource}/{quote(name, safe='')}"
 
+    def headers_for(self, data: bytes) -> dict:
+        """Headers a PUT of ``data`` needs (chapter 3 adds the Digest)."""
+        return {}
+
+    def stored_name(self, name: str, data: bytes) -> str:
+        """The file name the data servers keep ``data`` under (chapter 3: its hash)."""
+        return name
+
     def put(self, name: str, data, headers=None, **kwargs) -> requests.Response:
-        return requests.put(self.url(name), data=data, headers=headers or {}, timeout=60, **kwargs)
+        """PUT ``data``; bytes get the chapter's headers, other bodies must bring their own."""
+        headers = {**(self.headers_for(data) if isinstance(data, bytes) else {}), **(headers or {})}
+        return requests.put(self.url(name), data=data, headers=headers, timeout=60, **kwargs)
+
+    def put_chunked(self, name: str, data: bytes, chunk: int = 65536) -> requests.Response:
+        """PUT ``data`` with chunked transfer encoding (no Content-Length)."""
+        pieces = (data[i:i + chunk] for i in range(0, len(data), chunk))
+        return self.put(name, pieces, headers=self.headers_for(data))
 
     def get(self, name: str, headers=None, **kwargs) -> requests.Response:
         return requests.get(self.url(name), headers=headers or {}, timeout=60, **kwargs)

@@ -1,8 +1,8 @@
 """Composition root of the chapter 2 api server.
 
-The collaborators a later chapter swaps (the data-server registry, the locator) are passed in, or
-built from ``config``; the background workers are recorded in ``app.extensions`` and started by
-``main``, never here.
+The collaborators a later chapter swaps (the data-server registry, the locator, the views) are
+passed in, or built from ``config``; the background workers are recorded in ``app.extensions`` and
+started by ``main``, never here.
 """
 from flask import Flask
 
@@ -18,11 +18,8 @@ def create_app(config: dict | None = None, servers: DataServers | None = None,
     """The api server: ``/objects/``, ``/locate/``, ``/healthz`` listing live data servers."""
     config = config or settings.load()
     servers, locator = membership(config, servers, locator)
-    app = new_app(config, health=lambda: {"data_servers": servers.live()})
-    add_resource(app, ObjectsView, servers=servers, locator=locator)
-    add_resource(app, LocateView, locator=locator)
-    add_workers(app, servers, locator)
-    return app
+    shared = {"servers": servers, "locator": locator}
+    return assemble(config, servers, locator, [(ObjectsView, shared), (LocateView, {"locator": locator})])
 
 
 def membership(config: dict, servers=None, locator=None, locator_class=Locator):
@@ -32,6 +29,11 @@ def membership(config: dict, servers=None, locator=None, locator_class=Locator):
     return servers, locator
 
 
-def add_workers(app: Flask, servers: DataServers, locator: Locator) -> None:
-    """Record the heartbeat listener and the locator for ``main`` to start."""
-    app.extensions[WORKERS] += [HeartbeatListener(app.config["RABBITMQ_SERVER"], servers), locator]
+def assemble(config: dict, servers: DataServers, locator: Locator, resources) -> Flask:
+    """An api app serving ``resources``, (view class, collaborators) pairs; the heartbeat
+    listener and the locator are recorded as the workers ``main`` starts."""
+    app = new_app(config, health=lambda: {"data_servers": servers.live()})
+    for view_class, collaborators in resources:
+        add_resource(app, view_class, **collaborators)
+    app.extensions[WORKERS] += [HeartbeatListener(config["RABBITMQ_SERVER"], servers), locator]
+    return app

@@ -1,0 +1,1 @@
+"""The chapter 3 api server (book §4.3): ``python -m chapter03_metadata.api_server``."""

@@ -1,0 +1,70 @@
+"""Content hashes (book §1.3, §1.4, fixed per D1, D6).
+
+The canonical hash is **H**, the standard base64 of the 32-byte SHA-256 (44 characters), as the book
+stores it in Elasticsearch. On data servers an object is named by ``key(H)``, the same bytes in
+URL- and file-safe base64 without padding (43 characters of ``A-Z a-z 0-9 - _``): no ``/`` to
+escape, nothing a shell or URL mangles. ``Digest: SHA-256=<H>`` is parsed strictly.
+"""
+import base64
+import binascii
+import hashlib
+import re
+
+from chapter01_single.errors import BadRequest
+
+DIGEST_PREFIX = "SHA-256="
+_KEY = re.compile(r"[A-Za-z0-9_-]{43}\Z")
+
+
+class BadDigest(BadRequest):
+    """The Digest header is missing or is not SHA-256=<base64 of 32 bytes>."""
+    code = "InvalidDigest"
+
+
+class DigestMismatch(BadRequest):
+    """The body does not hash to the Digest the request claims."""
+    code = "BadDigest"
+
+
+def from_header(value: str | None) -> str:
+    """H from a ``Digest: SHA-256=<H>`` header value."""
+    if not value or not value.startswith(DIGEST_PREFIX):
+        raise BadDigest("a Digest: SHA-256=<base64 of the body's SHA-256> header is required")
+    text = value[len(DIGEST_PREFIX):]
+    if len(text) != 44 or _decode(text, standard=True) is None:
+        raise BadDigest("the Digest is not the base64 of a 32-byte SHA-256")
+    return text
+
+
+def parse(text: str) -> str | None:
+    """H from either form (standard or URL-safe base64), or None when ``text`` is neither."""
+    if len(text) == 44:
+        raw = _decode(text, standard=True)
+    elif _KEY.match(text):
+        raw = _decode(text + "=", standard=False)
+    else:
+        raw = None
+    return base64.b64encode(raw).decode() if raw is not None else None
+
+
+def key(h: str) -> str:
+    """The data servers' name for the object whose hash is ``h``."""
+    return h.replace("+", "-").replace("/", "_").rstrip("=")
+
+
+def of(data: bytes) -> str:
+    """H of ``data``."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def encode(digest: bytes) -> str:
+    """H of a finished ``hashlib.sha256`` digest."""
+    return base64.b64encode(digest).decode()
+
+
+def _decode(text: str, standard: bool) -> bytes | None:
+    try:
+        raw = base64.b64decode(text, altchars=None if standard else b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 32 and base64.b64encode(raw, None if standard else b"-_").decode() == text else None

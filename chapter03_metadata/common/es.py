@@ -1,0 +1,178 @@
+"""The metadata client: object versions in Elasticsearch 8 (book §3.3, fixed per D9, D15).
+
+Two typeless indices. ``<index>`` (``metadata``) holds one document per version, the book's record
+``{name, version, size, hash}`` (keyword name and hash, integer version, long size); a tombstone
+has ``hash ""`` and ``size 0``. ``<index>-heads`` holds one document per name, a copy of its newest
+version, read by id, which Elasticsearch answers in real time: a GET right after a PUT sees it,
+with no ``refresh=wait_for`` (1 s) on writes. Version numbers are claimed with ``_create`` (409 if
+taken), so concurrent writers never share one; the head only moves forward, under optimistic
+concurrency (``if_seq_no``/``if_primary_term``). Only JSON-body queries, never ``q=`` strings.
+"""
+import hashlib
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Iterator
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+
+from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
+
+PAGE = 1000            # versions per search page
+MAX_ATTEMPTS = 100     # bounded retries under contention
+TIMEOUT = 3            # seconds per Elasticsearch request: an outage is a quick 503, not a hang
+MAPPING = {"properties": {"name": {"type": "keyword"}, "version": {"type": "integer"},
+                          "size": {"type": "long"}, "hash": {"type": "keyword"}}}
+SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
+
+
+class MetadataUnavailable(ServiceUnavailable):
+    """The metadata service (Elasticsearch) is not available; try again later."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of an object: the book's metadata record."""
+    name: str
+    version: int
+    size: int
+    hash: str
+
+    @property
+    def deleted(self) -> bool:
+        return self.hash == ""
+
+    def book_json(self) -> dict:
+        """The record with the book's capitalised keys, as ``/versions/`` prints it."""
+        return {"Name": self.name, "Version": self.version, "Size": self.size, "Hash": self.hash}
+
+
+class Metadata:
+    """Versions of named objects, stored in Elasticsearch."""
+
+    def __init__(self, server: str, index: str = "metadata", timeout: float = TIMEOUT):
+        url = server if server.startswith("http") else f"http://{server}"
+        self.es = Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
+        self.index, self.heads = index, f"{index}-heads"
+        self._ready = False
+
+    def latest(self, name: str) -> Version | None:
+        """The newest version of ``name`` (a tombstone included), read in real time."""
+        with errors():
+            head, _, _ = self._head(name)
+            return head
+
+    def get(self, name: str, version: int) -> Version | None:
+        """Version ``version`` of ``name``, or None."""
+        with errors():
+            self.ensure_indices()
+            return _version(self._fetch(self.index, _version_id(name, version)))
+
+    def add_version(self, name: str, hash: str, size: int) -> Version:
+        """Record a new newest version of ``name``; concurrent callers get distinct numbers."""
+        with errors():
+            head, _, _ = self._head(name)
+            number = (head.version if head else 0) + 1
+            for _ in range(MAX_ATTEMPTS):
+                record = Version(name, number, size, hash)
+                try:
+                    self.es.create(index=self.index, id=_version_id(name, number), document=asdict(record))
+                except ConflictError:
+                    number += 1     # another writer claimed it: take the next one
+                    continue
+                self._advance_head(record)
+                return record
+        raise MetadataUnavailable("too many concurrent writers of one name; try again")
+
+    def delete(self, name: str) -> Version:
+        """Add a tombstone; a name never stored or already deleted is ``ObjectNotFound``."""
+        head = self.latest(name)
+        if head is None or head.deleted:
+            raise ObjectNotFound(f"object {name!r} not found")
+        return self.add_version(name, "", 0)
+
+    def versions(self, name: str = "") -> Iterator[Version]:
+        """Every version of ``name`` (of every name when empty), by name then version."""
+        with errors():
+            self.ensure_indices()
+            self.es.indices.refresh(index=self.index)   # listings see every finished write
+        query = {"term": {"name": name}} if name else {"match_all": {}}
+        return self._pages(query)
+
+    def ensure_indices(self) -> None:
+        """Create both indices unless they exist (idempotent, once per process)."""
+        if self._ready:
+            return
+        for index in (self.index, self.heads):
+            if not self.es.indices.exists(index=index):
+                try:
+                    self.es.indices.create(index=index, mappings=MAPPING, settings=SETTINGS)
+                except ApiError as error:
+                    if error.meta.status != 400:   # 400: created meanwhile by another server
+                        raise
+        self._ready = True
+
+    def _pages(self, query: dict) -> Iterator[Version]:
+        after = None
+        while True:
+            with errors():
+                page = self.es.search(index=self.index, query=query, size=PAGE, search_after=after,
+                                      sort=[{"name": "asc"}, {"version": "asc"}], track_total_hits=False)
+            hits = page["hits"]["hits"]
+            yield from (_version(hit["_source"]) for hit in hits)
+            if len(hits) < PAGE:
+                return
+            after = hits[-1]["sort"]
+
+    def _head(self, name: str):
+        self.ensure_indices()
+        found = self.es.options(ignore_status=404).get(index=self.heads, id=_name_id(name))
+        if not found.get("found"):
+            return None, None, None
+        return _version(found["_source"]), found["_seq_no"], found["_primary_term"]
+
+    def _advance_head(self, record: Version) -> None:
+        """Make the head ``record`` unless it already names a newer version."""
+        for _ in range(MAX_ATTEMPTS):
+            head, seq_no, term = self._head(record.name)
+            if head is not None and head.version >= record.version:
+                return
+            try:
+                if head is None:
+                    self.es.create(index=self.heads, id=_name_id(record.name), document=asdict(record))
+                else:
+                    self.es.index(index=self.heads, id=_name_id(record.name), document=asdict(record),
+                                  if_seq_no=seq_no, if_primary_term=term)
+                return
+            except ConflictError:
+                continue
+        raise MetadataUnavailable("too many concurrent writers of one name; try again")
+
+    def _fetch(self, index: str, doc_id: str) -> dict | None:
+        try:
+            return self.es.get(index=index, id=doc_id)["_source"]
+        except NotFoundError:
+            return None
+
+
+@contextmanager
+def errors():
+    """Elasticsearch failures become ``MetadataUnavailable`` (503)."""
+    try:
+        yield
+    except (ApiError, TransportError) as error:
+        raise MetadataUnavailable(f"the metadata service failed: {error.__class__.__name__}") from None
+
+
+def _name_id(name: str) -> str:
+    """A document id for any name: names may be longer than ids allow and hold any character."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def _version_id(name: str, version: int) -> str:
+    return f"{_name_id(name)}_{version}"
+
+
+def _version(source: dict | None) -> Version | None:
+    if source is None:
+        return None
+    return Version(source["name"], int(source["version"]), int(source["size"]), source["hash"])
