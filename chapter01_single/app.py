@@ -63,3 +63,5 @@ def add_resource(app: Flask, view_class: type[Resource], **collaborators) -> Non
 def setup_logging() -> None:
     """Log to stderr with time and level, as every entry point does."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("elastic_transport", "pika", "urllib3"):   # one line per request otherwise
+        logging.getLogger(chatty).setLevel(logging.WARNING)

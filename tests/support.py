@@ -98,9 +98,11 @@ class ObjectClient:
     def raw(self, method: str, path: str, **kwargs) -> requests.Response:
         """A request on a raw (already encoded) path, sent exactly as written."""
         session = requests.Session()
-        request = requests.Request(method, self.base + "/").prepare()
+        data = kwargs.pop("data", None)
+        headers = self.headers_for(data) if isinstance(data, bytes) else {}
+        request = requests.Request(method, self.base + "/", headers=headers).prepare()
         request.url = self.base + path
-        request.prepare_body(kwargs.pop("data", None), None)
+        request.prepare_body(data, None)
         return session.send(request, timeout=30, **kwargs)
 
 

@@ -74,7 +74,8 @@ class TestLocate:
 
     def test_locate_of_unknown_name_is_404_within_the_locate_timeout(self, client):
         started = time.monotonic()
-        assert requests.get(client.url("t2-nowhere", "locate"), timeout=10).status_code == 404
+        nowhere = client.stored_name("t2-nowhere", b"never stored anywhere")
+        assert requests.get(client.url(nowhere, "locate"), timeout=10).status_code == 404
         assert time.monotonic() - started < 0.5 + 0.5
 
     def test_two_api_servers_see_the_same_objects(self, cluster):
