@@ -18,7 +18,7 @@ def create_app(config: dict | None = None, store: FileStore | None = None) -> Fl
     return app
 
 
-def workers(config: dict, store) -> list:
+def workers(config: dict, store, locate_listener=LocateListener) -> list:
     """The heartbeat and the locate listener of a data server holding ``store``."""
     url, address = config["RABBITMQ_SERVER"], config["ADVERTISE_ADDRESS"]
-    return [Heartbeat(url, address, config["HEARTBEAT_INTERVAL"]), LocateListener(url, address, store)]
+    return [Heartbeat(url, address, config["HEARTBEAT_INTERVAL"]), locate_listener(url, address, store)]
