@@ -78,9 +78,9 @@ class TestLocate:
         assert requests.get(client.url(nowhere, "locate"), timeout=10).status_code == 404
         assert time.monotonic() - started < 0.5 + 0.5
 
-    def test_two_api_servers_see_the_same_objects(self, cluster):
-        one, two = (ObjectClient(p.address) for p in cluster.api_servers)
-        one.put("t2-shared", b"seen by both")
+    def test_two_api_servers_see_the_same_objects(self, client, cluster):
+        one, two = (type(client)(p.address) for p in cluster.api_servers)
+        assert one.put("t2-shared", b"seen by both").status_code == 200
         assert two.get("t2-shared").content == b"seen by both"
 
     def test_locate_of_a_hostile_name_answers_400(self, client):
