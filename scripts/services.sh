@@ -9,6 +9,7 @@
 #   scripts/services.sh env                `export RABBITMQ_SERVER=...` / `export ES_SERVER=...` lines
 #   scripts/services.sh start-es | stop-es | es-pid                    Elasticsearch alone (es-pid: for SIGSTOP/SIGCONT)
 #   scripts/services.sh start-rabbitmq | stop-rabbitmq | restart-rabbitmq   RabbitMQ alone (restart: stop_app/start_app)
+#   scripts/services.sh rabbitmqctl ARGS...   rabbitmqctl against the broker this script started
 #
 # When RABBITMQ_SERVER / ES_SERVER (or the defaults, amqp://guest:guest@127.0.0.1:5672/ and 127.0.0.1:9200)
 # already answer, nothing is started for that service. Elasticsearch refuses to run as root, so as root it
@@ -541,7 +542,7 @@ locked() {  # one mutating command at a time; children are started with 9>&- so 
 }
 
 usage() {
-    sed -n '5,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '5,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -559,6 +560,7 @@ main() {
         start-rabbitmq) locked start_rabbitmq ;;
         stop-rabbitmq) locked stop_rabbitmq ;;
         restart-rabbitmq) locked restart_rabbitmq ;;
+        rabbitmqctl) shift; use_marker_port; rmq_timeout 60 rabbitmqctl "$@" ;;
         *) usage ;;
     esac
 }

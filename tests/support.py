@@ -122,7 +122,7 @@ def publish_raw(exchange: str, body: bytes, **properties) -> None:
 
 def rabbitmq_queues() -> list[str]:
     """The names of the queues on the broker's default vhost."""
-    out = subprocess.run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
+    out = subprocess.run(["bash", str(SERVICES), "rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
                          capture_output=True, text=True, timeout=60, check=True).stdout
     return [line.strip() for line in out.splitlines() if line.strip()]
 

@@ -102,7 +102,7 @@ class TestDigest:
             assert response.status_code == 400 and error_code(response) == "BadDigest"
         time.sleep(0.3)
         assert holders(cluster, digest.key(claimed)) == []
-        assert not any((Path(p.root) / "temp").iterdir() for p in cluster.data_servers)
+        assert not [f for p in cluster.data_servers for f in (Path(p.root) / "temp").iterdir()]
         assert client.get("t3-liar").status_code == 404
         assert requests.get(client.url("t3-liar", "versions"), timeout=10).text == ""
 
