@@ -59,6 +59,7 @@ class Cluster:
     root: Path = Path(os.environ.get("CLUSTER_ROOT", DEFAULT_ROOT))
     env: dict = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
+    port: int = PORT
 
     def __post_init__(self):
         self.root = Path(self.root)
@@ -155,10 +156,10 @@ class Cluster:
     def _plan(self) -> list[Process]:
         package = PACKAGES[self.chapter]
         if self.chapter == 1:
-            return [Process("server", f"{DATA_HOSTS[0]}:{PORT}", f"{package}.server", str(self.root / "1"))]
-        data = [Process("data", f"{host}:{PORT}", f"{package}.data_server", str(self.root / str(i)))
+            return [Process("server", f"{DATA_HOSTS[0]}:{self.port}", f"{package}.server", str(self.root / "1"))]
+        data = [Process("data", f"{host}:{self.port}", f"{package}.data_server", str(self.root / str(i)))
                 for i, host in enumerate(DATA_HOSTS, 1)]
-        api = [Process("api", f"{host}:{PORT}", f"{package}.api_server") for host in API_HOSTS]
+        api = [Process("api", f"{host}:{self.port}", f"{package}.api_server") for host in API_HOSTS]
         return data + api
 
 
@@ -176,6 +177,7 @@ def main(argv=None) -> int:
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("chapter", nargs="?", type=int, choices=sorted(PACKAGES))
     parser.add_argument("--root", default=os.environ.get("CLUSTER_ROOT", DEFAULT_ROOT))
+    parser.add_argument("--port", type=int, default=PORT, help="port of every server (default 12345)")
     args = parser.parse_args(argv)
     state = Path(args.root) / "cluster.json"
     if args.command == "up":
@@ -183,7 +185,7 @@ def main(argv=None) -> int:
             parser.error("up needs a chapter number (1-8)")
         if state.exists():
             Cluster.load(args.root).down()
-        cluster = Cluster(args.chapter, Path(args.root))
+        cluster = Cluster(args.chapter, Path(args.root), port=args.port)
         cluster.up()
         print(f"chapter {args.chapter} cluster is up (root {args.root}, logs in {args.root}/logs)")
         return _status(cluster)

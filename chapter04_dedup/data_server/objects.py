@@ -40,28 +40,28 @@ def check_key(text: str) -> str:
 
 
 class ContentStore:
-    """``STORAGE_ROOT/objects``, named by content, with an in-memory locate set."""
+    """``STORAGE_ROOT/objects``, named by content, with an in-memory locate index."""
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).resolve()
         self.objects, self.temp = self.root / "objects", self.root / "temp"
         for folder in (self.objects, self.temp):
             folder.mkdir(parents=True, exist_ok=True)
-        self._keys: set[str] = set()
+        self._index: dict[str, set[str]] = {}     # key -> file names in objects/
         self._lock = threading.Lock()
         self.scan()
 
     def scan(self) -> None:
-        """Rebuild the locate set from the files in ``objects/``."""
-        keys = set()
+        """Rebuild the locate index from the files in ``objects/``."""
+        index: dict[str, set[str]] = {}
         for entry in os.scandir(self.objects):
             key = self.key_of(entry.name)
             if key is None or not entry.is_file():
                 log.warning("ignoring foreign file objects/%s", entry.name)
             else:
-                keys.add(key)
+                index.setdefault(key, set()).add(entry.name)
         with self._lock:
-            self._keys = keys
+            self._index = index
 
     def key_of(self, filename: str) -> str | None:
         """The key a file in ``objects/`` stores, or None for a foreign file."""
@@ -70,24 +70,32 @@ class ContentStore:
     def path(self, key: str) -> Path:
         return self.objects / check_key(key)
 
+    def files(self, key: str) -> list[str]:
+        """The listed files of ``key`` that are still on disk (the disk is the truth)."""
+        with self._lock:
+            listed = sorted(self._index.get(key, ()))
+        present = [name for name in listed if (self.objects / name).is_file()]
+        for name in set(listed) - set(present):
+            self.forget(name)
+        return present
+
     def exists(self, key: str) -> bool:
         """Whether this server holds ``key`` (checked against the disk)."""
-        if not KEY.match(key):
-            return False
-        with self._lock:
-            listed = key in self._keys
-        if listed and not self.path(key).is_file():
-            self.forget(key)
-            return False
-        return listed
+        return bool(self.files(key))
 
-    def add(self, key: str) -> None:
+    def add(self, filename: str) -> None:
+        """List a file just placed in ``objects/``."""
         with self._lock:
-            self._keys.add(key)
+            self._index.setdefault(self.key_of(filename), set()).add(filename)
 
-    def forget(self, key: str) -> None:
+    def forget(self, filename: str) -> None:
+        """Unlist a file of ``objects/`` (under its own key, D14)."""
+        key = self.key_of(filename)
         with self._lock:
-            self._keys.discard(key)
+            names = self._index.get(key, set())
+            names.discard(filename)
+            if not names:
+                self._index.pop(key, None)
 
     def open_verified(self, key: str):
         """The file of ``key``, opened, after checking that it hashes to ``key``."""
@@ -99,7 +107,7 @@ class ContentStore:
             raise ObjectNotFound(f"object {key} not found") from None
         if not self.matches(key, file):
             file.close()
-            self.remove_corrupt(key, path)
+            self.remove_corrupt(path)
             raise ObjectNotFound(f"object {key} was corrupt and has been removed")
         file.seek(0)
         return file
@@ -109,9 +117,9 @@ class ContentStore:
         """Whether the content of ``file`` hashes to ``key``."""
         return digest.key(digest.encode(_sha256(file))) == key
 
-    def remove_corrupt(self, key: str, path: Path) -> None:
-        log.error("objects/%s does not hash to its name: removing it", path.name)
-        self.forget(key)
+    def remove_corrupt(self, path: Path) -> None:
+        log.error("objects/%s does not match its name: removing it", path.name)
+        self.forget(path.name)
         path.unlink(missing_ok=True)
 
 

@@ -53,7 +53,7 @@ class TempStore:
     def __init__(self, objects: ContentStore):
         self.objects = objects
         self.folder = objects.temp
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
 
     def create(self, name: str, size: int) -> TempInfo:
@@ -76,8 +76,8 @@ class TempStore:
     def append(self, temp_id: str, stream) -> int:
         """Append ``stream`` to the temp; returns its new size. Overflow drops the upload."""
         info = self.info(temp_id)
-        with self.lock(temp_id), open(self._dat(temp_id), "ab") as out:
-            room = info.Size - out.tell()
+        with self.lock(temp_id), self._open_dat(temp_id) as out:
+            room = info.Size - out.seek(0, os.SEEK_END)
             while chunk := stream.read(min(CHUNK, room + 1)):
                 if len(chunk) > room:
                     out.close()
@@ -104,7 +104,7 @@ class TempStore:
             filename = self.final_name(info, data)
             os.replace(data, self.objects.objects / filename)
             self.remove(temp_id)
-        self.objects.add(self.objects.key_of(filename))
+        self.objects.add(filename)
         return filename
 
     def final_name(self, info: TempInfo, data: Path) -> str:
@@ -116,16 +116,24 @@ class TempStore:
         return info.Name
 
     def remove(self, temp_id: str) -> None:
-        check_uuid(temp_id)
-        for path in (self._dat(temp_id), self._info_path(temp_id)):
-            path.unlink(missing_ok=True)
+        """Drop both files; waits for a PATCH in progress, so none re-creates them."""
+        with self.lock(check_uuid(temp_id)):
+            for path in (self._dat(temp_id), self._info_path(temp_id)):
+                path.unlink(missing_ok=True)
         with self._guard:
             self._locks.pop(temp_id, None)
 
-    def lock(self, temp_id: str) -> threading.Lock:
+    def lock(self, temp_id: str) -> threading.RLock:
         """One writer at a time per temp object."""
         with self._guard:
-            return self._locks.setdefault(temp_id, threading.Lock())
+            return self._locks.setdefault(temp_id, threading.RLock())
+
+    def _open_dat(self, temp_id: str):
+        """The data file for appending; never re-creates one that was dropped."""
+        try:
+            return open(self._dat(temp_id), "r+b")
+        except FileNotFoundError:
+            raise ObjectNotFound(f"no temp object {temp_id}") from None
 
     def _info_path(self, temp_id: str) -> Path:
         return self.folder / f"{temp_id}.json"
