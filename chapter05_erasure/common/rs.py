@@ -1,9 +1,10 @@
 """Reed-Solomon 4+2 codec, byte-identical to the book's Go code (src/lib/rs, klauspost/reedsolomon).
 
-Book section 5 (contract §3.4, §7.1): each 32000-byte block is split into four 8000-byte data pieces
-plus two parity pieces over GF(2^8) (polynomial 0x11D); any 4 of the 6 pieces rebuild the block.
-The fast path applies the matrix to whole arrays of blocks with numpy; encode_block_reference is
-the same arithmetic in plain Python, for reading.
+Book chapter 5 (contract §3.4, §7.1): each 32000-byte block is split into four 8000-byte data
+pieces plus two parity pieces over GF(2^8) (polynomial 0x11D); any 4 of the 6 rebuild the block.
+The fast path applies the matrix to whole arrays of blocks with numpy (no shared state, and numpy
+releases the GIL, so a worker thread can encode while another does I/O); encode_block_reference
+is the same arithmetic in plain Python, for reading.
 
     object: | block 0 (32000 B)           | block 1 ...  | last block (may be short) |
     block:  | d0 8000 | d1 | d2 | d3 |  ->  p0 = 1b*d0 + 1c*d1 + 12*d2 + 14*d3, p1 = ...
@@ -21,6 +22,10 @@ ALL_SHARDS = 6
 BLOCK_SIZE = 32000
 BLOCK_PER_SHARD = 8000
 
+# Shards are multiplied in slices of this many 2-byte words (64 KiB of a shard), so numpy's
+# temporary (take turns the indices into 8-byte ints) stays small and in cache.
+_CHUNK_WORDS = 32768
+
 
 class NotEnoughShards(ValueError):
     """Fewer than DATA_SHARDS shards are present: the block cannot be rebuilt."""
@@ -31,7 +36,7 @@ class ShardLengthMismatch(ValueError):
 
 
 # --- GF(2^8) with polynomial x^8+x^4+x^3+x^2+1, generator 2 ----------------------------------
-# reedsolo 2.x returns (log table, exp table doubled to 510 entries, field size - 1).
+# reedsolo.init_tables returns (log table, exp table doubled to 510 entries, field size - 1).
 _LOG, _EXP = (bytes(table) for table in reedsolo.init_tables(0x11D)[:2])
 
 
@@ -119,9 +124,8 @@ def reconstruct(shards: list[bytes | None]) -> list[bytes]:
     data = _recover_data(arrays)
     lost_parity = [i for i in range(DATA_SHARDS, ALL_SHARDS) if arrays[i] is None]
     rebuilt = dict(zip(lost_parity, _mul_rows([ENCODE_MATRIX[i] for i in lost_parity], data)))
-    full = data + [arrays[i] if arrays[i] is not None else rebuilt[i]
-                   for i in range(DATA_SHARDS, ALL_SHARDS)]
-    return [s if isinstance(s, bytes) else bytes(f) for s, f in zip(shards, full)]
+    rebuilt.update((i, data[i].tobytes()) for i in range(DATA_SHARDS) if arrays[i] is None)
+    return [rebuilt[i] if shard is None else bytes(shard) for i, shard in enumerate(shards)]
 
 
 def encode_block_reference(block: bytes) -> list[bytes]:
@@ -146,8 +150,9 @@ def _split(block: np.ndarray) -> np.ndarray:
 
 
 def _encode_pieces(pieces: list[np.ndarray]) -> list[bytes]:
-    """Append the two parity pieces to the four data pieces; return 6 byte strings."""
-    return [p.tobytes() for p in pieces + _mul_rows(PARITY_ROWS, pieces)]
+    """Data shard i = piece i of every block, side by side; then the two parity shards."""
+    data = [piece.tobytes() for piece in pieces]  # the one copy of the data shards
+    return data + _mul_rows(PARITY_ROWS, [np.frombuffer(shard, np.uint8) for shard in data])
 
 
 def _as_arrays(shards: list) -> list:
@@ -172,7 +177,7 @@ def _recover_data(arrays: list) -> list[np.ndarray]:
     rebuilt = _mul_rows([inverse[i] for i in lost], [arrays[i] for i in used])
     data = arrays[:DATA_SHARDS]
     for i, shard in zip(lost, rebuilt):
-        data[i] = shard
+        data[i] = np.frombuffer(shard, np.uint8)
     return data
 
 
@@ -187,52 +192,77 @@ def _interleave(data: list[np.ndarray], size: int) -> bytes:
     length = len(data[0])
     if not 0 <= size <= DATA_SHARDS * length:
         raise ValueError(f"size {size} does not fit in shards of {length} bytes")
-    full = length // BLOCK_PER_SHARD * BLOCK_PER_SHARD
-    out = np.empty(DATA_SHARDS * length, np.uint8)
-    blocks = out[:DATA_SHARDS * full].reshape(-1, DATA_SHARDS, BLOCK_PER_SHARD)
-    tail = out[DATA_SHARDS * full:].reshape(DATA_SHARDS, length - full)
-    for i, shard in enumerate(data):
-        blocks[:, i, :] = shard[:full].reshape(-1, BLOCK_PER_SHARD)
-        tail[i] = shard[full:]
-    return out[:size].tobytes()
+    views = [memoryview(shard) for shard in data]
+    starts = range(0, length, BLOCK_PER_SHARD)  # the last block's pieces may be shorter
+    joined = b"".join(view[start:start + BLOCK_PER_SHARD] for start in starts for view in views)
+    return joined if len(joined) == size else joined[:size]  # drop Split's zero padding
 
 
-def _mul_rows(rows: list, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    """For each row of coefficients, the GF sum of coefficient * input (all inputs one shape)."""
-    shape = inputs[0].shape
-    even = shape[-1] - shape[-1] % 2
-    # Two bytes at a time: viewed as uint16, each lookup multiplies a pair of bytes.
-    wide = [a[..., :even].view(np.uint16) for a in inputs]
+def _mul_rows(rows: list, inputs: list[np.ndarray]) -> list[bytes]:
+    """For each row of coefficients, the GF sum of coefficient * input (1-D inputs, one length)."""
     outputs = []
-    for row in rows:
-        out = np.zeros(shape, np.uint8)
-        _accumulate(row, wide, out[..., :even].view(np.uint16), _table16)
-        if even < shape[-1]:  # odd length: the last byte has no partner, use the 256-entry table
-            _accumulate(row, [a[..., -1:] for a in inputs], out[..., -1:], _table8)
-        outputs.append(out)
+    for start in range(0, len(rows), 2):  # one table lookup serves two output rows at once
+        outputs += _mul_row_pair(rows[start:start + 2], inputs)
     return outputs
 
 
-def _accumulate(row: tuple, sources: list, out: np.ndarray, table) -> None:
-    """out ^= coefficient * source for each pair, in place (no temporaries per term)."""
-    product = np.empty_like(out)
-    for coefficient, source in zip(row, sources):
-        if coefficient == 1:
-            np.bitwise_xor(out, source, out=out)
-        elif coefficient:
-            np.take(table(coefficient), source, out=product, mode="clip")  # clip: no bounds pass
-            np.bitwise_xor(out, product, out=out)
+def _mul_row_pair(rows: list, inputs: list[np.ndarray]) -> list[bytes]:
+    """One or two output rows: per 2-byte input word, one lookup yields every row's products."""
+    even = len(inputs[0]) // 2 * 2  # uint16 views need an even length; an odd last byte is apart
+    terms = [(_column_table(column), source[:even].view(np.uint16))
+             for column, source in zip(zip(*rows), inputs) if any(column)]
+    outputs = _mul_words(terms, even // 2, len(rows))
+    if even < len(inputs[0]):
+        outputs = [out + bytes([_mul_last_byte(row, inputs)]) for row, out in zip(rows, outputs)]
+    return outputs
+
+
+def _mul_words(terms: list, length: int, nrows: int) -> list[bytes]:
+    """XOR of table[source] over the terms, slice by slice; then split the rows apart."""
+    (first_table, first_source), *rest = terms
+    acc = np.empty(length, first_table.dtype)
+    product = np.empty(min(length, _CHUNK_WORDS), acc.dtype)
+    for start in range(0, length, _CHUNK_WORDS):
+        part = slice(start, start + _CHUNK_WORDS)
+        out = acc[part]
+        np.take(first_table, first_source[part], out=out, mode="clip")  # clip: no bounds pass
+        for table, source in rest:
+            np.take(table, source[part], out=product[:len(out)], mode="clip")
+            np.bitwise_xor(out, product[:len(out)], out=out)
+    rows = [acc.astype(np.uint16, copy=False).tobytes()]  # row 0: the low 16 bits of each entry
+    if nrows == 2:
+        np.right_shift(acc, 16, out=acc)  # row 1: the high 16 bits
+        rows.append(acc.astype(np.uint16).tobytes())
+    return rows
+
+
+def _mul_last_byte(row: tuple, inputs: list[np.ndarray]) -> int:
+    """The odd last byte has no partner for a 2-byte word: use the 256-entry tables."""
+    return reduce(xor, (int(_table8(c)[source[-1]]) for c, source in zip(row, inputs)), 0)
+
+
+@lru_cache(maxsize=64)
+def _column_table(column: tuple) -> np.ndarray:
+    """For one input and 1-2 coefficients: entry w = coefficient 0 * word w in the low 16 bits,
+    coefficient 1 * w in the high 16 bits.
+
+    65,536 entries (256 KiB for two coefficients): big, but one numpy take then multiplies two
+    bytes for two rows, four products per lookup.
+    """
+    table = np.zeros(65536, np.uint32 if len(column) == 2 else np.uint16)
+    for shift, coefficient in zip((0, 16), column):
+        table |= _table16(coefficient).astype(table.dtype) << shift
+    return table
+
+
+def _table16(coefficient: int) -> np.ndarray:
+    """coefficient * each byte of a 2-byte word w, as a 2-byte word (memory order kept)."""
+    products = _table8(coefficient).astype(np.uint16)
+    words = np.arange(65536, dtype=np.uint16)
+    return (products[words >> 8] << 8) | products[words & 0xFF]
 
 
 @lru_cache(maxsize=None)
 def _table8(coefficient: int) -> np.ndarray:
     """coefficient * x for every byte x."""
     return np.array([gf_mul(coefficient, x) for x in range(256)], np.uint8)
-
-
-@lru_cache(maxsize=None)
-def _table16(coefficient: int) -> np.ndarray:
-    """coefficient * each byte of a 2-byte word x: 65,536 entries (128 KiB), built once."""
-    products = _table8(coefficient).astype(np.uint16)
-    words = np.arange(65536, dtype=np.uint16)
-    return (products[words >> 8] << 8) | products[words & 0xFF]

@@ -52,6 +52,11 @@ def reference_encode(data: bytes) -> list[bytes]:
     return [b"".join(column) for column in zip(*pieces)] if pieces else [b""] * rs.ALL_SHARDS
 
 
+def run_on_book_object(operation: str, shards: list):
+    """decode or reconstruct the 42-byte book object's shards."""
+    return rs.decode(shards, 42) if operation == "decode" else rs.reconstruct(shards)
+
+
 def sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
@@ -133,7 +138,8 @@ def test_encode_accepts_memoryview_and_bytearray():
 
 def test_encoding_a_run_of_whole_blocks_at_a_time_gives_the_same_shards():
     data = random_bytes(5 * rs.BLOCK_SIZE + 123)
-    runs = [rs.encode(data[i:i + 2 * rs.BLOCK_SIZE]) for i in range(0, len(data), 2 * rs.BLOCK_SIZE)]
+    step = 2 * rs.BLOCK_SIZE
+    runs = [rs.encode(data[i:i + step]) for i in range(0, len(data), step)]
     assert [b"".join(parts) for parts in zip(*runs)] == rs.encode(data)
 
 
@@ -214,18 +220,16 @@ def test_reconstruct_with_nothing_missing_returns_the_shards():
 @pytest.mark.parametrize("operation", ["decode", "reconstruct"])
 def test_fewer_than_four_shards_raise_not_enough_shards(operation):
     shards = keep_only(rs.encode(BOOK_OBJECT), (0, 4, 5))
-    call = (lambda: rs.decode(shards, 42)) if operation == "decode" else (lambda: rs.reconstruct(shards))
     with pytest.raises(rs.NotEnoughShards):
-        call()
+        run_on_book_object(operation, shards)
 
 
 @pytest.mark.parametrize("operation", ["decode", "reconstruct"])
 def test_present_shards_of_unequal_length_raise_shard_length_mismatch(operation):
     shards = keep_only(rs.encode(BOOK_OBJECT), (0, 1, 2, 4, 5))
     shards[4] = shards[4][:-1]
-    call = (lambda: rs.decode(shards, 42)) if operation == "decode" else (lambda: rs.reconstruct(shards))
     with pytest.raises(rs.ShardLengthMismatch):
-        call()
+        run_on_book_object(operation, shards)
 
 
 def test_codec_errors_are_value_errors():
