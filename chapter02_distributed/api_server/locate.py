@@ -118,4 +118,4 @@ class LocateView(Resource):
         result = self.locator.locate(name)
         if not result:
             raise ObjectNotFound(f"no data server holds {name!r}")
-        return Response(json.dumps(result), mimetype="application/json")
+        return Response(json.dumps(result, separators=(",", ":")), mimetype="application/json")

@@ -75,12 +75,13 @@ def temp_files(cluster) -> list[Path]:
 
 class TestDedup:
     """Each content is stored once; a PUT must prove it has the content."""
+    copies = 1      # files one stored content takes (chapter 5: six shards)
 
     def test_same_content_under_two_names_is_stored_once(self, client, cluster):
         data = b"t4 stored once " * 100
         assert client.put("t4-dup-1", data).status_code == 200
         assert client.put("t4-dup-2", data).status_code == 200
-        assert len(stored_files(cluster, digest.of(data))) == 1
+        assert len(stored_files(cluster, digest.of(data))) == self.copies
         assert client.get("t4-dup-1").content == client.get("t4-dup-2").content == data
 
     def test_dedup_with_a_wrong_body_is_400_and_adds_no_version(self, client):
@@ -142,18 +143,20 @@ class TestIntegrity:
 
 class TestTempEndpoints:
     """The data server's temp protocol refuses what could escape STORAGE_ROOT or fill the disk."""
+    suffix = ""     # what follows the key in a temp name (chapter 5: the shard index)
 
     def test_temp_round_trip_commits_into_objects(self, cluster):
         server = cluster.data_servers[0]
         data = b"t4 temp protocol"
         key = digest.key(digest.of(data))
         base = f"http://{server.address}/temp/"
-        uuid = requests.post(base + key, headers={"size": str(len(data))}, timeout=10).text
+        uuid = requests.post(base + key + self.suffix, headers={"size": str(len(data))}, timeout=10).text
         assert requests.patch(base + uuid, data=data[:5], timeout=10).status_code == 200
         assert requests.patch(base + uuid, data=data[5:], timeout=10).status_code == 200
         assert requests.put(base + uuid, timeout=10).status_code == 200
-        assert (Path(server.root) / "objects" / key).read_bytes() == data
-        assert requests.get(f"http://{server.address}/objects/{key}", timeout=10).content == data
+        (stored,) = (Path(server.root) / "objects").glob(key + self.suffix + "*")
+        assert stored.read_bytes() == data
+        assert requests.get(f"http://{server.address}/objects/{key}{self.suffix}", timeout=10).content == data
 
     def test_bad_uuids_and_names_are_400(self, cluster):
         server = cluster.data_servers[0]
@@ -168,7 +171,7 @@ class TestTempEndpoints:
     def test_overflowing_patch_is_refused_and_the_temp_dropped(self, cluster):
         server = cluster.data_servers[0]
         base = f"http://{server.address}/temp/"
-        uuid = requests.post(base + "A" * 43, headers={"size": "10"}, timeout=10).text
+        uuid = requests.post(base + "A" * 43 + self.suffix, headers={"size": "10"}, timeout=10).text
         response = requests.patch(base + uuid, data=b"x" * (4 << 20), timeout=10)
         assert response.status_code == 413
         assert not list((Path(server.root) / "temp").glob(uuid + "*"))

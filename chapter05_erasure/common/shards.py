@@ -1,0 +1,233 @@
+"""Shard streams between the api and six data servers (book §3.4 ``RSPutStream``/``RSGetStream``).
+
+Fixed per D4, D5, D13: each shard goes to its server as one streaming temp upload (``POST`` +
+one ``PATCH`` + ``PUT``), the six in parallel, fed through bounded queues; any shard failure drops
+all six temps. Reading needs any four shards; every located shard is read (so a corrupt one is
+found), and shards missing or failing in the first batch are rebuilt on the side and written back
+(best effort: a repair that cannot keep up is dropped, never slowing the GET).
+
+    object bytes:  | block 0 (32000) | block 1 | ... |      a batch = BATCH_BLOCKS blocks
+    shard i:       | 8000 of block 0 | 8000 of block 1 | ...  (the book's per-block layout)
+"""
+import logging
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable, Iterator
+
+from chapter01_single.errors import ServiceUnavailable
+from chapter02_distributed.common.objectstream import DataServerError, request, url
+from chapter04_dedup.common.temp import TempUpload
+from chapter05_erasure.common import rs
+
+BATCH_BLOCKS = 32
+BATCH = BATCH_BLOCKS * rs.BLOCK_SIZE        # object bytes encoded or decoded at once
+QUEUE_DEPTH = 4                              # batches buffered per shard writer
+PUT_WAIT = 30                                # seconds a writer may stall before the PUT fails
+
+log = logging.getLogger(__name__)
+_pool = ThreadPoolExecutor(max_workers=12, thread_name_prefix="shard")
+
+
+class ShardsUnavailable(ServiceUnavailable):
+    """Fewer than four shards of the object can be read; try again later."""
+
+
+class _Abort:
+    """Queue item: stop the PATCH so that the data server keeps nothing of it."""
+
+
+class ShardWriter(threading.Thread):
+    """One shard's temp upload, fed by ``put`` and sent as one streaming PATCH."""
+
+    def __init__(self, server: str, name: str, size: int):
+        super().__init__(name=f"shard-writer {name}", daemon=True)
+        self.server, self.shard_name, self.size = server, name, size
+        self.queue: queue.Queue = queue.Queue(QUEUE_DEPTH)
+        self.temp: TempUpload | None = None
+        self.error: Exception | None = None
+        self.opened = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.temp = TempUpload(self.server, self.shard_name, self.size)
+            self.opened.set()
+            self.temp.send(self._chunks())
+        except Exception as error:   # reported through self.error, read by the feeding thread
+            self.error = error
+        finally:
+            self.opened.set()
+
+    def put(self, chunk, wait: float = PUT_WAIT) -> bool:
+        """Queue ``chunk``; False when the writer failed or did not take it within ``wait``."""
+        try:
+            self.queue.put(chunk, timeout=wait)
+        except queue.Full:
+            return False
+        return self.error is None
+
+    def finish(self, chunk=None) -> None:
+        """End the PATCH (``None``) or abort it (``_Abort``) and wait for the thread."""
+        try:
+            self.queue.put(chunk, timeout=1)
+        except queue.Full:
+            pass
+        self.join(PUT_WAIT)
+
+    def drop(self) -> None:
+        """Abort the upload and delete its temp object."""
+        self.finish(_Abort)
+        if self.temp is not None:
+            self.temp.abort()
+
+    def _chunks(self) -> Iterator[bytes]:
+        while (item := self.queue.get()) is not None:
+            if item is _Abort:
+                raise DataServerError(f"upload of {self.shard_name} aborted")
+            yield item
+
+
+class RSPutStream:
+    """Encode an object into 6 shards streamed to 6 servers; ``commit`` or drop them all."""
+
+    def __init__(self, servers: list[str], key: str, size: int):
+        self.writers = [ShardWriter(s, f"{key}.{i}", rs.shard_size(size)) for i, s in enumerate(servers)]
+        for writer in self.writers:
+            writer.start()
+
+    def write(self, chunks: Iterable[bytes]) -> None:
+        """Encode ``chunks`` (the whole object, in any sizes) batch by batch."""
+        for batch in rebatch(chunks, BATCH):
+            for writer, shard in zip(self.writers, rs.encode(batch)):
+                if not writer.put(shard):
+                    raise writer.error or DataServerError(f"{writer.server} stalled")
+
+    def commit(self) -> None:
+        """End the six PATCHes, then commit the six temps (all or nothing)."""
+        for writer in self.writers:
+            writer.finish()
+        failed = [w for w in self.writers if w.error or w.is_alive() or w.temp is None]
+        if failed:
+            raise failed[0].error or DataServerError(f"shard upload to {failed[0].server} did not finish")
+        list(_pool.map(lambda w: w.temp.commit(), self.writers))
+
+    def drop(self) -> None:
+        list(_pool.map(lambda w: w.drop(), self.writers))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace):
+        if kind is not None or not all(w.temp and w.temp.committed for w in self.writers):
+            self.drop()
+
+
+class RSGetStream:
+    """The object decoded from any four of its shards, with best-effort repair of the others."""
+
+    def __init__(self, locations: dict[int, str], key: str, size: int, repair_target=None):
+        self.key, self.size = key, size
+        self.repair_target = repair_target          # (shard index, own server or None) -> server
+        self.readers = dict(zip(locations, _pool.map(lambda i: self._open(i, locations[i]), locations)))
+        self.readers = {i: r for i, r in self.readers.items() if r is not None}
+        self.locations = locations
+        self.repairs: dict[int, ShardWriter] = {}
+        self._first = self._read_batch(0)               # read now: failures here are still a 503
+        self._start_repairs()
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            done, shards = 0, self._first
+            while shards is not None:
+                length = min(BATCH, self.size - done)
+                yield self._decode(shards, length)
+                done += length
+                shards = self._read_batch(done) if done < self.size else None
+            self._commit_repairs()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for response in self.readers.values():
+            response.close()
+        self.readers = {}
+        for writer in self.repairs.values():
+            if not (writer.temp and writer.temp.committed):
+                _pool.submit(writer.drop)
+        self.repairs = {}
+
+    def _open(self, index: int, server: str):
+        try:
+            response = request("GET", url(server, "objects", f"{self.key}.{index}"), stream=True)
+        except DataServerError:
+            return None
+        if response.status_code != 200:
+            response.close()
+            return None
+        return response
+
+    def _read_batch(self, done: int) -> list | None:
+        """The shard chunks of the batch starting at object byte ``done`` (None: missing)."""
+        want = rs.shard_size(min(BATCH, self.size - done))
+        chunks: list = [None] * rs.ALL_SHARDS
+        for index, response in list(self.readers.items()):
+            try:
+                chunk = response.raw.read(want, decode_content=False) if want else b""
+            except Exception:     # a server died or cut a corrupt shard
+                chunk = b"" if want else None
+            if want and len(chunk) != want:
+                log.warning("shard %s.%d failed at object byte %d", self.key, index, done)
+                response.close()
+                del self.readers[index]
+            else:
+                chunks[index] = chunk
+        if sum(c is not None for c in chunks) < rs.DATA_SHARDS:
+            raise ShardsUnavailable(f"fewer than {rs.DATA_SHARDS} shards of {self.key} are readable")
+        return chunks
+
+    def _decode(self, shards: list, length: int) -> bytes:
+        if self.repairs:
+            full = rs.reconstruct(shards)
+            for index, writer in list(self.repairs.items()):
+                if not writer.put(full[index], wait=0):
+                    log.warning("repair of %s.%d dropped: it could not keep up", self.key, index)
+                    _pool.submit(self.repairs.pop(index).drop)
+        return rs.decode(shards, length)
+
+    def _start_repairs(self) -> None:
+        if self.repair_target is None:
+            return
+        for index in range(rs.ALL_SHARDS):
+            if self._first[index] is None:
+                server = self.repair_target(index, self.locations.get(index))
+                if server:
+                    self.repairs[index] = ShardWriter(server, f"{self.key}.{index}", rs.shard_size(self.size))
+                    self.repairs[index].start()
+
+    def _commit_repairs(self) -> None:
+        for index, writer in list(self.repairs.items()):
+            writer.finish()
+            if writer.error is None and writer.temp is not None:
+                _pool.submit(_commit_quietly, writer, f"{self.key}.{index}")
+        self.repairs = {}
+
+
+def _commit_quietly(writer: ShardWriter, name: str) -> None:
+    try:
+        writer.temp.commit()
+        log.info("repaired shard %s on %s", name, writer.server)
+    except DataServerError as error:
+        log.warning("repair of %s failed: %s", name, error)
+        writer.temp.abort()
+
+
+def rebatch(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """Regroup ``chunks`` into pieces of exactly ``size`` bytes, then one shorter last piece."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= size:
+            yield bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        yield bytes(buffer)

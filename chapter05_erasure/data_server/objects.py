@@ -1,0 +1,155 @@
+"""Shards on a data server (book §4.5, fixed per D13, D14).
+
+Go: ``chapter5/dataServer/{locate/locate.go, objects/get_object.go, temp/commit.go}``. A shard is
+``objects/<key>.<i>.<shard key>`` (the shard's own SHA-256 in the same URL-safe base64), exactly
+the book's bytes. Beside it, ``checksums/<same name>`` holds a CRC-32 of every 8000-byte block, so
+a GET streams at once and checks each block before it leaves: a corrupt block is never sent, the
+shard is removed, and the connection is cut, which the api sees as a missing shard. A shard
+without checksums (written by other code) is hashed whole first, as the book did.
+
+    objects/<key>.0.<k0>  objects/<key>.1.<k1> ...   one server may hold several indexes of a key
+    checksums/<key>.0.<k0>                            big-endian CRC-32 per 8000-byte block
+"""
+import hashlib
+import logging
+import re
+import struct
+import zlib
+from pathlib import Path
+
+from flask import Response, request
+
+from chapter01_single.errors import BadRequest, ObjectNotFound
+from chapter03_metadata.common import digest
+from chapter04_dedup.data_server import objects as chapter4
+from chapter05_erasure.common.rs import BLOCK_PER_SHARD
+
+SHARD_FILE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-5])\.([A-Za-z0-9_-]{43})\Z")
+SHARD_NAME = re.compile(r"([A-Za-z0-9_-]{43})\.([0-5])\Z")
+CRC = struct.Struct(">I")
+BLOCKS_PER_READ = 32
+
+log = logging.getLogger(__name__)
+
+
+def parse_shard_name(text: str) -> tuple[str, int]:
+    """``<key>.<i>`` → (key, i), or ``InvalidKey``."""
+    match = SHARD_NAME.match(text)
+    if not match:
+        raise chapter4.InvalidKey(f"{text[:90]!r} is not <key>.<shard index>")
+    return match.group(1), int(match.group(2))
+
+
+class ShardStore(chapter4.ContentStore):
+    """Shard files, indexed by object key; a key may have several shard indexes here."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.checksums = self.root / "checksums"
+        self.checksums.mkdir(exist_ok=True)
+
+    def key_of(self, filename: str) -> str | None:
+        match = SHARD_FILE.match(filename)
+        return match.group(1) if match else None
+
+    def shards(self, key: str) -> dict[int, str]:
+        """Shard index → file name, for the shards of ``key`` on this server."""
+        return {int(SHARD_FILE.match(name).group(2)): name for name in self.files(key)}
+
+    def open_shard(self, key: str, index: int):
+        """(open file, its block CRCs or None) of shard ``index`` of ``key``."""
+        name = self.shards(key).get(index)
+        if name is None:
+            raise ObjectNotFound(f"no shard {index} of {key} here")
+        try:
+            file = open(self.objects / name, "rb")
+        except FileNotFoundError:
+            self.forget(name)
+            raise ObjectNotFound(f"no shard {index} of {key} here") from None
+        return file, self.read_checksums(name)
+
+    def read_checksums(self, name: str) -> list[int] | None:
+        try:
+            raw = (self.checksums / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        return [value for (value,) in CRC.iter_unpack(raw[:len(raw) // 4 * 4])]
+
+    def write_checksums(self, name: str, crcs: list[int]) -> None:
+        partial = self.checksums / f".{name}.part"
+        partial.write_bytes(b"".join(CRC.pack(c) for c in crcs))
+        partial.replace(self.checksums / name)
+
+    def remove_corrupt(self, path: Path) -> None:
+        super().remove_corrupt(path)
+        (self.checksums / path.name).unlink(missing_ok=True)
+
+
+def summarize(file) -> tuple[str, list[int]]:
+    """(shard key, block CRCs) of a shard file, in one read."""
+    sha, crcs = hashlib.sha256(), []
+    while block := file.read(BLOCK_PER_SHARD):
+        sha.update(block)
+        crcs.append(zlib.crc32(block))
+    return digest.key(digest.encode(sha.digest())), crcs
+
+
+class ShardsView(chapter4.ObjectsView):
+    """``GET /objects/<key>.<i>``, optionally from ``Range: bytes=<n>-``."""
+
+    def get(self, name: str):
+        key, index = parse_shard_name(name)
+        file, crcs = self.store.open_shard(key, index)
+        path = Path(file.name)
+        if crcs is None:
+            return self.send_whole(file, path)
+        size = path.stat().st_size
+        start = range_start(size)
+        response = Response(self.verified_blocks(file, path, crcs, start), mimetype="application/octet-stream",
+                            status=206 if start else 200, direct_passthrough=True)
+        response.content_length = size - start
+        if start:
+            response.headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+        return response
+
+    def send_whole(self, file, path: Path):
+        """No checksums: hash the whole shard against its name before sending (the book's way)."""
+        shard_key, _ = summarize(file)
+        if shard_key != SHARD_FILE.match(path.name).group(3):
+            file.close()
+            self.store.remove_corrupt(path)
+            raise ObjectNotFound(f"shard {path.name} was corrupt and has been removed")
+        file.seek(range_start(path.stat().st_size))
+        return chapter4.file_response(file)
+
+    def verified_blocks(self, file, path: Path, crcs: list[int], start: int):
+        """The shard from byte ``start``, each 8000-byte block checked before it is sent."""
+        number = start // BLOCK_PER_SHARD
+        skip = start - number * BLOCK_PER_SHARD
+        file.seek(number * BLOCK_PER_SHARD)
+        with file:
+            while data := file.read(BLOCK_PER_SHARD * BLOCKS_PER_READ):
+                view = memoryview(data)
+                for offset in range(0, len(data), BLOCK_PER_SHARD):
+                    block = view[offset:offset + BLOCK_PER_SHARD]
+                    if number >= len(crcs) or zlib.crc32(block) != crcs[number]:
+                        self.store.remove_corrupt(path)
+                        raise ShardCorrupt(f"block {number} of {path.name} is corrupt")
+                    number += 1
+                yield data[skip:] if skip else data
+                skip = 0
+
+
+class ShardCorrupt(Exception):
+    """Raised mid-stream: the server cuts the connection, so no corrupt byte is sent."""
+
+
+def range_start(size: int) -> int:
+    """The ``n`` of ``Range: bytes=<n>-`` (0 without a Range), within the shard."""
+    header = request.headers.get("Range")
+    if not header:
+        return 0
+    match = re.fullmatch(r"bytes=(\d{1,18})-", header.strip())
+    if not match or int(match.group(1)) > size:
+        raise BadRequest(f"unsupported shard range {header!r}")
+    return int(match.group(1))
