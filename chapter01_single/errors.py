@@ -15,9 +15,11 @@ class StorageError(Exception):
     """Base class: ``status`` and ``code`` say how the api answers it."""
     status = 500
     code = "InternalError"
+    headers: tuple = ()     # extra response headers, as (name, value) pairs
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None, headers=()):
         super().__init__(message or self.__doc__.strip())
+        self.headers = tuple(headers) or self.headers
 
     def __str__(self):
         return self.args[0]
@@ -62,7 +64,7 @@ def install(app: Flask) -> None:
 def _storage_error(error: StorageError):
     if error.status >= 500:
         log.warning("%s: %s", error.code, error)
-    return error_response(error.status, error.code, str(error))
+    return error_response(error.status, error.code, str(error), error.headers)
 
 
 def _http_error(error: HTTPException):

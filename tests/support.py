@@ -159,3 +159,28 @@ def _port_open(host: str, port: int) -> bool:
         return True
     except OSError:
         return False
+
+
+def chapter_fixtures(start, client_class=ObjectClient, cleanup=None):
+    """The ``cluster``, ``front`` and ``client`` fixtures of a chapter's conftest.
+
+    ``start()`` brings up the chapter's cluster; ``front`` is the first api server (chapter 1: the
+    only server); ``cleanup()`` runs after the cluster is down.
+    """
+    @pytest.fixture(scope="package")
+    def cluster():
+        running = start()
+        yield running
+        running.down()
+        if cleanup:
+            cleanup()
+
+    @pytest.fixture(scope="package")
+    def front(cluster):
+        return (cluster.api_servers or cluster.data_servers)[0].address
+
+    @pytest.fixture(scope="package")
+    def client(front):
+        return client_class(front)
+
+    return cluster, front, client

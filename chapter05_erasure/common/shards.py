@@ -124,6 +124,7 @@ class RSPutStream:
 
 class RSGetStream:
     """The object decoded from any four of its shards, with best-effort repair of the others."""
+    base = 0        # the object byte (a block boundary) where reading starts
 
     def __init__(self, locations: dict[int, str], key: str, size: int, repair_target=None):
         self.key, self.size = key, size
@@ -132,12 +133,16 @@ class RSGetStream:
         self.readers = {i: r for i, r in self.readers.items() if r is not None}
         self.locations = locations
         self.repairs: dict[int, ShardWriter] = {}
-        self._first = self._read_batch(0)               # read now: failures here are still a 503
+        try:
+            self._first = self._read_batch(self.base)   # read now: failures here are still a 503
+        except ShardsUnavailable:
+            self.close()
+            raise
         self._start_repairs()
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            done, shards = 0, self._first
+            done, shards = self.base, self._first
             while shards is not None:
                 length = min(BATCH, self.size - done)
                 yield self._decode(shards, length)
@@ -158,13 +163,18 @@ class RSGetStream:
 
     def _open(self, index: int, server: str):
         try:
-            response = request("GET", url(server, "objects", f"{self.key}.{index}"), stream=True)
+            response = request("GET", url(server, "objects", f"{self.key}.{index}"), stream=True,
+                               headers=self.shard_headers())
         except DataServerError:
             return None
-        if response.status_code != 200:
+        if response.status_code not in (200, 206):
             response.close()
             return None
         return response
+
+    def shard_headers(self) -> dict:
+        """Headers of the shard GETs (chapter 6 asks for a range)."""
+        return {}
 
     def _read_batch(self, done: int) -> list | None:
         """The shard chunks of the batch starting at object byte ``done`` (None: missing)."""

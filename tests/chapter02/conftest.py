@@ -1,25 +1,10 @@
 """Chapter 2: six data servers and two api servers against the real RabbitMQ."""
-import pytest
-
-from tests.support import ObjectClient, require_rabbitmq, start_cluster
-
-CHAPTER = 2
+from tests.support import chapter_fixtures, require_rabbitmq, start_cluster
 
 
-@pytest.fixture(scope="package")
-def cluster():
+def start():
     require_rabbitmq()
-    cluster = start_cluster(CHAPTER)
-    yield cluster
-    cluster.down()
+    return start_cluster(2)
 
 
-@pytest.fixture(scope="package")
-def front(cluster):
-    """The first api server, where clients send their requests."""
-    return cluster.api_servers[0].address
-
-
-@pytest.fixture(scope="package")
-def client(front):
-    return ObjectClient(front)
+cluster, front, client = chapter_fixtures(start)

@@ -1,8 +1,7 @@
 """Chapter 3: chapter 2's cluster plus Elasticsearch, on an index of the tests' own."""
-import pytest
 import requests
 
-from tests.support import ObjectClient, es_url, require_es, require_rabbitmq, start_cluster
+from tests.support import ObjectClient, chapter_fixtures, es_url, require_es, require_rabbitmq, start_cluster
 
 CHAPTER = 3
 INDEX = "test-metadata"
@@ -33,19 +32,4 @@ def chapter_cluster(chapter: int, **env):
     return start_cluster(chapter, ES_INDEX=INDEX, **env)
 
 
-@pytest.fixture(scope="package")
-def cluster():
-    cluster = chapter_cluster(CHAPTER)
-    yield cluster
-    cluster.down()
-    drop_index()
-
-
-@pytest.fixture(scope="package")
-def front(cluster):
-    return cluster.api_servers[0].address
-
-
-@pytest.fixture(scope="package")
-def client(front):
-    return DigestClient(front)
+cluster, front, client = chapter_fixtures(lambda: chapter_cluster(CHAPTER), DigestClient, drop_index)

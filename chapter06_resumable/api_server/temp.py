@@ -1,0 +1,75 @@
+"""``HEAD`` and ``PUT /temp/<token>``: resume an upload (book §4.6).
+
+Go: ``chapter6/apiServer/temp/{handler,head,put}.go``. HEAD answers ``Content-Length`` = the bytes
+accepted so far. PUT takes ``Range: bytes=<offset>-`` (offset = what HEAD said, else 416) and a
+Content-Length; it stores whole 32000-byte blocks and answers how much it kept in
+``Upload-Offset``. When the last byte is in, the shards are read back and hashed once against the
+upload's hash: a match is committed (or dropped when the content exists already) and becomes a
+version; a mismatch drops the upload (400).
+"""
+import re
+
+from flask import Response, request
+from flask.views import MethodView
+
+from chapter01_single.app import Resource
+from chapter01_single.errors import BadRequest
+from chapter01_single.store import read_chunks
+from chapter03_metadata.common import digest
+from chapter04_dedup.api_server.objects import content_length
+from chapter05_erasure.common import rs
+from chapter06_resumable.api_server.uploads import Uploads
+from chapter06_resumable.common.ranges import RangeNotSatisfiable
+
+
+class TempView(Resource):
+    """Resumable uploads, named by their token."""
+    prefix = "/temp/"
+
+    def __init__(self, uploads: Uploads, locator, metadata):
+        self.uploads, self.locator, self.metadata = uploads, locator, metadata
+
+    def dispatch_request(self, **_route_values):
+        return MethodView.dispatch_request(self, name=request.path[len(self.prefix):])
+
+    def head(self, name: str):
+        response = Response(status=200)
+        response.content_length = self.uploads.resume(name).accepted()
+        return response
+
+    def put(self, name: str):
+        upload = self.uploads.resume(name)
+        offset, length = upload_offset(), content_length()
+        current = upload.accepted()
+        if offset != current:
+            raise RangeNotSatisfiable(f"the upload continues at byte {current}, not {offset}",
+                                      headers=[("Content-Range", f"bytes */{current}")])
+        if offset + length > upload.upload.size:
+            raise BadRequest(f"the upload is {upload.upload.size} bytes; this would end at {offset + length}")
+        stored = upload.append(offset, read_chunks(request.stream))
+        if stored == upload.upload.size:
+            self.finish(upload)
+        return Response(status=200, headers={"Upload-Offset": str(stored)})
+
+    def finish(self, upload) -> None:
+        """Check the whole upload once, then commit it (or drop it) and add the version."""
+        record = upload.upload
+        if not upload.verify():
+            upload.drop()
+            raise digest.DigestMismatch(f"the uploaded bytes do not hash to {record.hash}; upload dropped")
+        if len(self.locator.locate(digest.key(record.hash))) >= rs.DATA_SHARDS:
+            upload.drop()              # stored meanwhile by someone else: keep one copy
+        else:
+            upload.commit()
+        self.metadata.add_version(record.name, record.hash, record.size)
+
+
+def upload_offset() -> int:
+    """``Range: bytes=<offset>-`` of a PUT (no Range: 0)."""
+    header = request.headers.get("Range")
+    if header is None:
+        return 0
+    match = re.fullmatch(r"bytes=(\d{1,15})-", header.strip())
+    if not match:
+        raise BadRequest("Range must be bytes=<offset>-")
+    return int(match.group(1))

@@ -1,0 +1,118 @@
+"""Resumable temp shards (book §4.6, fixed per D7, D12, D20).
+
+Go: ``chapter6/dataServer/temp/{handler,head,get}.go``. Adds ``HEAD /temp/<uuid>`` (Content-Length
+= bytes so far) and ``GET /temp/<uuid>`` (the bytes so far), and a ``PATCH`` that may name the
+shard ``offset`` it writes at: the temp is cut back to it first (so six shards that drifted apart
+after a failure line up again), and a PATCH that finds another one writing the same temp is
+refused with 409 instead of interleaving. The sweeper removes temps untouched for ``UPLOAD_TTL``.
+"""
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from flask import Response, request
+
+from chapter01_single.errors import BadRequest, StorageError
+from chapter01_single.objects import file_response  # unchanged since chapter 1
+from chapter04_dedup.data_server import temp as chapter4
+from chapter05_erasure.data_server import temp as chapter5
+
+log = logging.getLogger(__name__)
+
+
+class TempBusy(StorageError):
+    """Another request is writing this temp object; try again."""
+    status, code = 409, "UploadBusy"
+
+
+class TempOffsetInvalid(StorageError):
+    """The offset is past the end of the temp object."""
+    status, code = 416, "InvalidOffset"
+
+
+class ResumableTempStore(chapter5.ShardTempStore):
+    """Chapter 5's temp shards, writable at an offset and swept when abandoned."""
+
+    def write_at(self, temp_id: str, offset: int, stream) -> int:
+        """Cut the temp back to ``offset`` and append ``stream``; refuses a concurrent writer."""
+        lock = self.lock(temp_id)
+        if not lock.acquire(blocking=False):
+            raise TempBusy(f"temp {temp_id} is being written")
+        try:
+            with self._open_dat(temp_id) as out:
+                if offset > out.seek(0, os.SEEK_END):
+                    raise TempOffsetInvalid(f"temp {temp_id} is shorter than {offset} bytes")
+                out.truncate(offset)
+            return self.append(temp_id, stream)
+        finally:
+            lock.release()
+
+    def open_data(self, temp_id: str):
+        """The temp's bytes so far, opened for reading."""
+        self.info(temp_id)
+        return self._open_dat(temp_id)
+
+    def sweep(self, ttl: float) -> int:
+        """Remove temp files untouched for ``ttl`` seconds and not being written; returns how many."""
+        limit, removed = time.time() - ttl, 0
+        for entry in os.scandir(self.folder):
+            temp_id = entry.name.split(".")[0]
+            try:
+                if entry.stat().st_mtime > limit or self._busy(temp_id):
+                    continue
+            except FileNotFoundError:
+                continue
+            Path(entry.path).unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+    def _busy(self, temp_id: str) -> bool:
+        with self._guard:
+            lock = self._locks.get(temp_id)
+        if lock is None or not lock.acquire(blocking=False):
+            return lock is not None
+        lock.release()
+        return False
+
+
+class TempView(chapter4.TempView):
+    """Chapter 4's temp protocol plus HEAD, GET and PATCH at an offset."""
+
+    def head(self, name: str):
+        response = Response(status=200)
+        response.content_length = self.temps.size(name)
+        return response
+
+    def get(self, name: str):
+        return file_response(self.temps.open_data(name))
+
+    def patch(self, name: str):
+        offset = request.headers.get("offset")
+        if offset is None:
+            return super().patch(name)
+        if not offset.isdigit():
+            raise BadRequest("offset must be a whole number of bytes")
+        self.temps.write_at(name, int(offset), request.stream)
+        return Response(status=200)
+
+
+class TempSweeper(threading.Thread):
+    """Removes abandoned temps every little while (D12)."""
+
+    def __init__(self, temps: ResumableTempStore, ttl: float):
+        super().__init__(name="temp-sweeper", daemon=True)
+        self.temps, self.ttl = temps, ttl
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(min(60.0, max(self.ttl / 2, 0.5))):
+            try:
+                if removed := self.temps.sweep(self.ttl):
+                    log.info("swept %d abandoned temp files", removed)
+            except OSError:
+                log.exception("sweeping temp/ failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
