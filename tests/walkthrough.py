@@ -1,11 +1,12 @@
 """Run a README walk-through verbatim, so the documentation never rots.
 
 A walk-through is the ```console block that follows an HTML comment ``<!-- walkthrough -->`` in a
-chapter's README: each ``$ command`` line runs in bash (from the repo root, one shell for the whole
-block, so variables carry over), and the lines after it are its expected output. In an expected
+chapter's README: each ``$ command`` line runs in bash (from the repo root; a ``NAME=…`` step is run
+once and its value is given to the later steps), and the lines after it are its expected output. In an expected
 line, ``…`` (one ellipsis character) matches any text; a command followed by no lines may print anything.
 """
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -30,14 +31,14 @@ def run(readme: Path, env: dict | None = None) -> None:
     """Run every step and assert its output matches."""
     shell = "set -e\n"
     for number, (command, expected) in enumerate(steps(readme)):
-        shell_step = f"{shell}{command}"
-        done = subprocess.run(["bash", "-c", shell_step], capture_output=True, text=True,
-                              cwd=REPO, env=env, timeout=300)
+        assigned = re.match(r"^(\w+)=", command)
+        script = shell + command + (f'\nprintf %s "${assigned.group(1)}"' if assigned else "")
+        done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
         assert done.returncode == 0, f"step {number} `{command}` failed:\n{done.stdout}\n{done.stderr}"
-        if expected:
+        if assigned:     # run once; later steps get the value, not the command
+            shell += f"{assigned.group(1)}={shlex.quote(done.stdout)}\n"
+        elif expected:
             check(command, expected, done.stdout.rstrip("\n").splitlines())
-        if re.match(r"^\w+=", command):    # an assignment: keep it for the next steps
-            shell += command + "\n"
 
 
 def check(command: str, expected: list[str], actual: list[str]) -> None:

@@ -1,0 +1,334 @@
+"""Chapter 6 (book §4.6): resumable uploads with signed tokens, ranged downloads.
+
+Chapter 5's contract is inherited unchanged.
+"""
+import concurrent.futures
+import hashlib
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from chapter03_metadata.common import digest
+from tests import walkthrough
+from tests.chapter05.test_chapter05 import TestDedup as _Dedup
+from tests.chapter05.test_chapter05 import TestDigest as _Digest
+from tests.chapter05.test_chapter05 import TestIntegrity as _Integrity
+from tests.chapter05.test_chapter05 import TestLocate as _Locate
+from tests.chapter05.test_chapter05 import TestMembership as _Membership
+from tests.chapter05.test_chapter05 import TestMessaging as _Messaging
+from tests.chapter05.test_chapter05 import TestNames as _Names
+from tests.chapter05.test_chapter05 import TestObjects as _Objects
+from tests.chapter05.test_chapter05 import TestShards as _Shards
+from tests.chapter05.test_chapter05 import TestStreaming as _Streaming
+from tests.chapter05.test_chapter05 import TestTempEndpoints as _TempEndpoints
+from tests.chapter05.test_chapter05 import TestVersions as _Versions
+from tests.chapter04.test_chapter04 import temp_files
+from tests.support import FAST, error_code, wait_until
+
+README = Path(__file__).resolve().parents[2] / "chapter06_resumable" / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+
+
+class TestObjects(_Objects):
+    pass
+
+
+class TestStreaming(_Streaming):
+    pass
+
+
+class TestNames(_Names):
+    pass
+
+
+class TestDigest(_Digest):
+    pass
+
+
+class TestVersions(_Versions):
+    pass
+
+
+class TestMessaging(_Messaging):
+    pass
+
+
+class TestDedup(_Dedup):
+    pass
+
+
+class TestTempEndpoints(_TempEndpoints):
+    pass
+
+
+class TestLocate(_Locate):
+    pass
+
+
+class TestMembership(_Membership):
+    pass
+
+
+class TestIntegrity(_Integrity):
+    pass
+
+
+class TestShards(_Shards):
+    pass
+
+
+def start_upload(client, name: str, data: bytes, address: str | None = None) -> str:
+    """POST an upload; returns its Location."""
+    base = f"http://{address}" if address else client.base
+    response = requests.post(f"{base}/objects/{name}", timeout=30,
+                             headers={"Digest": f"SHA-256={digest.of(data)}", "Size": str(len(data))})
+    assert response.status_code == 201, response.text
+    return response.headers["Location"]
+
+
+def accepted(base: str, location: str) -> int:
+    response = requests.head(base + location, timeout=30)
+    assert response.status_code == 200
+    return int(response.headers["Content-Length"])
+
+
+def send(base: str, location: str, data: bytes, offset: int) -> requests.Response:
+    return requests.put(base + location, data=data[offset:], headers={"Range": f"bytes={offset}-"}, timeout=60)
+
+
+def interrupted_put(address: str, location: str, data: bytes, offset: int, cut: int) -> None:
+    """Send a PUT whose body stops after ``cut`` bytes: the connection just closes."""
+    host, port = address.split(":")
+    head = (f"PUT {location} HTTP/1.1\r\nHost: {address}\r\nRange: bytes={offset}-\r\n"
+            f"Content-Length: {len(data) - offset}\r\n\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + data[offset:offset + cut])
+    time.sleep(0.2)
+
+
+class TestResumableUpload:
+    """POST opens, HEAD tells, PUT continues; any api server; nothing acknowledged is lost."""
+
+    def test_upload_through_two_api_servers_completes_and_reads_back(self, client, cluster):
+        data = os.urandom(300000)
+        one, two = (f"http://{p.address}" for p in cluster.api_servers)
+        location = start_upload(client, "t6-two", data)
+        assert accepted(two, location) == 0
+        first = requests.put(one + location, data=data[:100000], timeout=30)
+        assert first.status_code == 200 and first.headers["Upload-Offset"] == "96000"
+        assert accepted(two, location) == 96000
+        assert send(two, location, data, 96000).status_code == 200
+        assert requests.head(one + location, timeout=30).status_code == 404
+        assert client.get("t6-two").content == data
+
+    def test_interrupted_at_random_offsets_and_resumed_until_complete(self, client, cluster):
+        data = os.urandom(5 << 20)
+        location = start_upload(client, "t6-interrupted", data)
+        address = cluster.api_servers[0].address
+        rounds, rng = 0, random.Random(6)
+        while (offset := accepted(client.base, location)) < len(data) and rounds < 20:
+            rounds += 1
+            if rounds % 3:
+                interrupted_put(address, location, data, offset, rng.randrange(1, len(data) - offset))
+            else:
+                cut = rng.randrange(1, len(data) - offset + 1)
+                answer = requests.put(client.base + location, data=data[offset:offset + cut], timeout=60,
+                                      headers={"Range": f"bytes={offset}-"})
+                assert answer.status_code == 200
+                assert int(answer.headers["Upload-Offset"]) == accepted(client.base, location) if \
+                    offset + cut < len(data) else True
+        if accepted(client.base, location) < len(data):
+            assert send(client.base, location, data, accepted(client.base, location)).status_code == 200
+        got = client.get("t6-interrupted").content
+        assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+
+    def test_hashes_with_slash_and_plus_are_readable_by_name(self, client):
+        """D1: the book recorded the escaped hash and lost about half of such objects."""
+        samples = (b"t6 d1 %d" % i for i in range(10000))
+        picked = [d for d in samples if "/" in digest.of(d) and "+" in digest.of(d)][:3]
+        for i, data in enumerate(picked):
+            location = start_upload(client, f"t6-d1-{i}", data)
+            assert send(client.base, location, data, 0).status_code == 200
+            assert client.get(f"t6-d1-{i}").content == data
+            versions = requests.get(client.url(f"t6-d1-{i}", "versions"), timeout=10).json()
+            assert versions["Hash"] == digest.of(data)
+
+    def test_wrong_content_is_400_and_drops_the_upload(self, client, cluster):
+        data = os.urandom(70000)
+        location = start_upload(client, "t6-wrong", data)
+        answer = send(client.base, location, os.urandom(70000), 0)
+        assert answer.status_code == 400 and error_code(answer) == "BadDigest"
+        assert requests.head(client.base + location, timeout=30).status_code == 404
+        assert client.get("t6-wrong").status_code == 404
+        assert temp_files(cluster) == []
+
+    def test_a_wrong_offset_is_416_and_too_much_data_is_400(self, client):
+        data = os.urandom(64000)
+        location = start_upload(client, "t6-offsets", data)
+        answer = send(client.base, location, data, 32000)
+        assert answer.status_code == 416 and answer.headers["Content-Range"] == "bytes */0"
+        too_much = requests.put(client.base + location, data=data + b"extra", timeout=30)
+        assert too_much.status_code == 400
+        assert send(client.base, location, data, 0).status_code == 200
+
+    @pytest.mark.parametrize("size", ["", "abc", "-1", "1.5"])
+    def test_post_with_a_bad_size_is_400(self, client, size):
+        response = requests.post(client.url("t6-size"), headers={"Size": size, "Digest": f"SHA-256={digest.of(b'x')}"},
+                                 timeout=10)
+        assert response.status_code == 400
+
+    def test_post_without_a_digest_is_400(self, client):
+        assert requests.post(client.url("t6-nodigest"), headers={"Size": "5"}, timeout=10).status_code == 400
+
+    def test_existing_content_uploaded_again_is_stored_once(self, client, cluster):
+        data = os.urandom(40000)
+        client.put("t6-existing", data)
+        location = start_upload(client, "t6-existing-again", data)
+        assert send(client.base, location, data, 0).status_code == 200
+        from tests.chapter05.test_chapter05 import shard_files
+        assert len(shard_files(cluster, data)) == 6
+        assert client.get("t6-existing-again").content == data
+
+    def test_concurrent_puts_on_one_token_never_interleave(self, client):
+        data = os.urandom(3 << 20)
+        location = start_upload(client, "t6-race", data)
+        garbage = os.urandom(len(data))
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda body: requests.put(client.base + location, data=body, timeout=60),
+                                    [data, garbage]))
+        statuses = sorted(a.status_code for a in answers)
+        assert set(statuses) <= {200, 400, 409}, statuses
+        while requests.head(client.base + location, timeout=30).status_code == 200:
+            offset = accepted(client.base, location)
+            answer = send(client.base, location, data, offset)
+            assert answer.status_code in (200, 400, 409)
+            if answer.status_code == 400:
+                break
+        got = client.get("t6-race")
+        assert got.status_code == 404 or got.content == data     # never a mix of the two bodies
+
+
+class TestTokens:
+    """Tokens are unforgeable and expire; the api talks to no host a client names."""
+
+    def test_forged_and_tampered_tokens_are_refused_without_contacting_their_hosts(self, client):
+        trap = socket.socket()
+        trap.bind(("127.0.3.1", 0))
+        trap.listen(8)
+        trap.settimeout(0.5)
+        host = f"127.0.3.1:{trap.getsockname()[1]}"
+        try:
+            data = os.urandom(1000)
+            real = start_upload(client, "t6-token", data)
+            payload, signature = real[len("/temp/"):].split(".")
+            import base64
+            import json
+            state = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            state["servers"] = [host] * 6
+            forged_payload = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+            for token in [f"{forged_payload}.{signature}", f"{forged_payload}.", "not-a-token", real[6:-4] + "AAAA",
+                          base64.b64encode(json.dumps(state).encode()).decode()]:
+                for method in ("HEAD", "PUT"):
+                    response = requests.request(method, f"{client.base}/temp/{token}", data=b"x", timeout=10)
+                    assert response.status_code in (403, 404), (method, token[:20], response.status_code)
+            with pytest.raises(socket.timeout):
+                trap.accept()
+        finally:
+            trap.close()
+
+    def test_an_expired_upload_is_410(self, client, cluster, tmp_path):
+        address = "127.0.2.9:12345"
+        env = {**os.environ, **FAST, **cluster.env, "LISTEN_ADDRESS": address, "UPLOAD_TTL": "0",
+               "PYTHONPATH": str(REPO)}
+        quick = subprocess.Popen([sys.executable, "-m", "chapter06_resumable.api_server"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: _live(address), 20, what="an api server with UPLOAD_TTL=0")
+            location = start_upload(client, "t6-expired", b"expires at once", address=address)
+            assert requests.head(client.base + location, timeout=10).status_code == 410
+            response = requests.put(client.base + location, data=b"expires at once", timeout=10)
+            assert response.status_code == 410 and error_code(response) == "UploadExpired"
+        finally:
+            quick.terminate()
+            quick.wait(10)
+
+    def test_abandoned_temps_are_swept_after_upload_ttl(self, client, cluster):
+        server = cluster.data_servers[0]
+        start_upload(client, "t6-abandoned", os.urandom(5000))
+        assert list((Path(server.root) / "temp").iterdir())
+        cluster.stop(server)
+        cluster.env["UPLOAD_TTL"] = "0"
+        try:
+            cluster.start(server)
+            wait_until(lambda: not list((Path(server.root) / "temp").iterdir()), 15, what="the sweeper")
+        finally:
+            del cluster.env["UPLOAD_TTL"]
+            cluster.stop(server)
+            cluster.up()
+
+
+class TestRanges:
+    """RFC 9110 single byte ranges, starting at the block that holds the first byte."""
+
+    @pytest.fixture(scope="class")
+    def stored(self, client):
+        data = os.urandom(300001)
+        client.put("t6-ranges", data)
+        return data
+
+    @pytest.mark.parametrize("header,first,last", [
+        ("bytes=0-0", 0, 0), ("bytes=0-", 0, 300000), ("bytes=31999-32000", 31999, 32000),
+        ("bytes=250000-", 250000, 300000), ("bytes=-1", 300000, 300000), ("bytes=-64000", 236001, 300000),
+        ("bytes=100-200000", 100, 200000), ("bytes=299990-400000", 299990, 300000), ("bytes=-999999", 0, 300000)])
+    def test_a_satisfiable_range_is_206_with_exact_headers(self, client, stored, header, first, last):
+        response = client.get("t6-ranges", headers={"Range": header})
+        assert response.status_code == 206
+        assert response.headers["Content-Range"] == f"bytes {first}-{last}/300001"
+        assert response.headers["Content-Length"] == str(last - first + 1)
+        assert response.content == stored[first:last + 1]
+
+    @pytest.mark.parametrize("header", ["bytes=300001-", "bytes=999999-1000000", "bytes=-0"])
+    def test_an_unsatisfiable_range_is_416_with_the_size(self, client, stored, header):
+        response = client.get("t6-ranges", headers={"Range": header})
+        assert response.status_code == 416 and response.headers["Content-Range"] == "bytes */300001"
+
+    @pytest.mark.parametrize("header", ["bytes=5-1", "items=0-1", "bytes=0-1,5-6", "bytes=abc"])
+    def test_a_header_that_is_not_one_byte_range_is_ignored(self, client, stored, header):
+        response = client.get("t6-ranges", headers={"Range": header})
+        assert response.status_code == 200 and response.content == stored
+
+    def test_every_get_says_accept_ranges(self, client, stored):
+        assert client.get("t6-ranges").headers["Accept-Ranges"] == "bytes"
+
+    def test_curl_resumes_an_interrupted_download(self, client, stored, tmp_path):
+        target = tmp_path / "download"
+        subprocess.run(["curl", "-s", "-r", "0-99999", "-o", str(target), client.url("t6-ranges")], check=True)
+        subprocess.run(["curl", "-s", "-C", "-", "-o", str(target), client.url("t6-ranges")], check=True)
+        assert target.read_bytes() == stored
+
+    def test_a_range_read_does_not_repair_and_survives_a_lost_shard(self, client, cluster, stored):
+        from tests.chapter05.test_chapter05 import shard_files
+        shard_files(cluster, stored)[1].unlink()
+        response = client.get("t6-ranges", headers={"Range": "bytes=200000-"})
+        assert response.status_code == 206 and response.content == stored[200000:]
+        assert client.get("t6-ranges").content == stored           # a whole GET repairs it
+        wait_until(lambda: 1 in shard_files(cluster, stored), 10, what="the repair")
+
+
+def _live(address: str) -> bool:
+    try:
+        return len(requests.get(f"http://{address}/healthz", timeout=1).json().get("data_servers", [])) == 6
+    except requests.RequestException:
+        return False
+
+
+def test_readme_walkthrough(cluster):
+    walkthrough.run(README)
