@@ -3,12 +3,19 @@
 Go: ``chapter1/objects/{handler,get,put}.go``; one ``MethodView`` with one method per verb.
 """
 import os
+from typing import Iterator
 
 from flask import Response, request
 from werkzeug.wsgi import wrap_file
 
 from chapter01_single.app import Resource
+from chapter01_single.errors import BadRequest
 from chapter01_single.store import CHUNK, FileStore, read_chunks
+
+
+class IncompleteBody(BadRequest):
+    """The request body ended before its Content-Length: the client went away."""
+    code = "IncompleteBody"
 
 
 class ObjectsView(Resource):
@@ -23,8 +30,26 @@ class ObjectsView(Resource):
 
     def put(self, name: str):
         """Store the streamed body under ``name``."""
-        self.store.save(name, read_chunks(request.stream))
+        self.store.save(name, request_body())
         return Response(status=200)
+
+
+def request_body(size: int = CHUNK) -> Iterator[bytes]:
+    """The request body in chunks, the last one held back until the body is known complete.
+
+    gunicorn simply ends the stream when a client hangs up early; without this check a short
+    upload would be stored as if it were whole.
+    """
+    expected, total, held = request.content_length, 0, None
+    for chunk in read_chunks(request.stream, size):
+        total += len(chunk)
+        if held is not None:
+            yield held
+        held = chunk
+    if expected is not None and total != expected:
+        raise IncompleteBody(f"got {total} of {expected} bytes")
+    if held is not None:
+        yield held
 
 
 def file_response(file) -> Response:

@@ -34,7 +34,7 @@ class FileStore:
         """Whether an object called ``name`` is stored (an invalid name never is)."""
         try:
             return self.path(name).is_file()
-        except InvalidName:
+        except (InvalidName, OSError, ValueError):   # e.g. a name too long for the file system
             return False
 
     def open(self, name: str) -> BinaryIO:

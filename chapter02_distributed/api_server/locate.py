@@ -21,6 +21,10 @@ class MessagingUnavailable(ServiceUnavailable):
     """RabbitMQ is not reachable; try again later."""
 
 
+class NoLiveDataServer(ServiceUnavailable):
+    """No live data server is known; try again later."""
+
+
 class Search:
     """One locate call: the request body, the replies so far, and when to stop waiting."""
 
@@ -59,8 +63,8 @@ class Locator(AmqpWorker):
     def locate(self, name: str):
         """The search result for ``name`` (chapter 2: an address or None)."""
         search = self.search_class(name, self.servers.live())
-        if not search.live_servers:          # nobody could answer: no need to wait
-            return search.result()
+        if not search.live_servers:          # nobody could answer: do not wait, and do not say 404
+            raise NoLiveDataServer("no live data server is known; try again later")
         key = uuid.uuid4().hex
         self._pending[key] = search
         try:

@@ -8,7 +8,7 @@ from flask import Response, request
 
 from chapter01_single.app import Resource
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
-from chapter01_single.store import read_chunks
+from chapter01_single.objects import request_body
 from chapter02_distributed.common import objectstream
 
 
@@ -26,7 +26,7 @@ class ObjectsView(Resource):
     def put(self, name: str):
         """Stream the body to a random live data server."""
         server = self.choose_servers(1)[0]
-        objectstream.put_stream(server, name, read_chunks(request.stream))
+        objectstream.put_stream(server, name, request_body())
         return Response(status=200)
 
     def get(self, name: str):

@@ -108,7 +108,12 @@ def consume(channel, queue: str, handle: Callable[[Any, Any], None], parse: Call
         except (ValueError, TypeError, KeyError) as error:
             log.warning("dropped a malformed message on %s: %r (%s)", queue, body[:200], error)
             return
-        handle(value, properties)
+        try:
+            handle(value, properties)
+        except (AMQPError, OSError):
+            raise                      # the connection broke: the worker reconnects
+        except Exception:
+            log.exception("dropped a message on %s that could not be handled: %r", queue, body[:200])
     channel.basic_consume(queue, on_message, auto_ack=True)
 
 

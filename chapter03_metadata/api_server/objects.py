@@ -7,17 +7,21 @@ aborts the upload before the data server can commit it, and no file is left unde
 hash (D6).
 """
 import hashlib
+import re
 from typing import Iterable, Iterator
 
 from flask import Response, request
 
 from chapter01_single.errors import BadRequest, ObjectNotFound
 from chapter01_single.names import NamePolicy
-from chapter01_single.store import read_chunks
+from chapter01_single.objects import request_body
 from chapter02_distributed.api_server import objects as chapter2
 from chapter02_distributed.common import objectstream
 from chapter03_metadata.common import digest
 from chapter03_metadata.common.es import Metadata, Version
+
+
+MAX_VERSION = 2**31 - 1      # version is an Elasticsearch integer
 
 
 class MetadataNames(NamePolicy):
@@ -37,7 +41,7 @@ class ObjectsView(chapter2.ObjectsView):
     def put(self, name: str):
         """Store the body under its verified hash, then add a version."""
         claimed = digest.from_header(request.headers.get("Digest"))
-        size = self.store_object(claimed, read_chunks(request.stream))
+        size = self.store_object(claimed, request_body())
         record = self.metadata.add_version(name, claimed, size)
         return Response(status=200, headers={"X-Version": str(record.version)})
 
@@ -101,6 +105,6 @@ class VerifiedBody:
 def version_argument() -> int:
     """``?version=N``: absent or 0 means the newest; anything but a whole number is a 400."""
     text = request.args.get("version", "0")
-    if not text.isdigit() or len(text) > 9:
-        raise BadRequest(f"version must be a whole number, not {text!r}")
-    return int(text)
+    if not re.fullmatch(r"[0-9]{1,30}", text):
+        raise BadRequest(f"version must be a whole number, not {text[:40]!r}")
+    return min(int(text), MAX_VERSION + 1)       # past any version there is: a plain 404

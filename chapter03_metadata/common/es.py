@@ -9,6 +9,7 @@ taken), so concurrent writers never share one; the head only moves forward, unde
 concurrency (``if_seq_no``/``if_primary_term``). Only JSON-body queries, never ``q=`` strings.
 """
 import hashlib
+import itertools
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Iterator
@@ -96,7 +97,9 @@ class Metadata:
             self.ensure_indices()
             self.es.indices.refresh(index=self.index)   # listings see every finished write
         query = {"term": {"name": name}} if name else {"match_all": {}}
-        return self._pages(query)
+        pages = self._pages(query)
+        first = list(itertools.islice(pages, PAGE))       # an outage shows as a 503, not a cut listing
+        return itertools.chain(first, pages)
 
     def ensure_indices(self) -> None:
         """Create both indices unless they exist (idempotent, once per process)."""

@@ -36,7 +36,7 @@ class TempUpload:
         self.committed = True
 
     def abort(self) -> None:
-        """Drop the temp object; failures are logged (the data server's sweeper is the backstop)."""
+        """Drop the temp object; a failure is only logged (from chapter 6 on, a sweeper is the backstop)."""
         try:
             _checked("DELETE", self.url)
         except DataServerError as error:

@@ -9,6 +9,7 @@ On disk: ``temp/<uuid>.json`` (``{"Uuid","Name","Size"}``) and ``temp/<uuid>.dat
 import json
 import logging
 import os
+import re
 import threading
 import uuid
 from dataclasses import asdict, dataclass
@@ -182,6 +183,6 @@ def check_uuid(text: str) -> str:
 def size_header() -> int:
     """The ``size`` header: a whole number of bytes."""
     text = request.headers.get("size", "")
-    if not text.isdigit() or len(text) > 18:
+    if not re.fullmatch(r"[0-9]{1,18}", text):
         raise BadRequest("a size: <bytes> header is required")
     return int(text)

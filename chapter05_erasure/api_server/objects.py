@@ -45,10 +45,12 @@ class ObjectsView(chapter4.ObjectsView):
 
     def repair_target(self, locations: dict[int, str]):
         """Where a missing shard is rewritten: its own live server, else a live server without shards."""
+        taken = set(locations.values())
+
         def target(index: int, own: str | None) -> str | None:
-            live = self.servers.live()
-            if own in live:
+            if own in self.servers.live():
                 return own
-            spare = self.servers.choose(1, exclude=set(locations.values()))
+            spare = self.servers.choose(1, exclude=taken)
+            taken.update(spare)         # two lost shards never land on one server
             return spare[0] if spare else None
         return target

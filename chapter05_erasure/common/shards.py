@@ -12,6 +12,7 @@ found), and shards missing or failing in the first batch are rebuilt on the side
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
@@ -26,15 +27,12 @@ QUEUE_DEPTH = 4                              # batches buffered per shard writer
 PUT_WAIT = 30                                # seconds a writer may stall before the PUT fails
 
 log = logging.getLogger(__name__)
-_pool = ThreadPoolExecutor(max_workers=12, thread_name_prefix="shard")
+_pool = ThreadPoolExecutor(max_workers=12, thread_name_prefix="shard")              # on a request's path
+_background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="shard-repair")   # never waited for
 
 
 class ShardsUnavailable(ServiceUnavailable):
     """Fewer than four shards of the object can be read; try again later."""
-
-
-class _Abort:
-    """Queue item: stop the PATCH so that the data server keeps nothing of it."""
 
 
 class ShardWriter(threading.Thread):
@@ -46,45 +44,55 @@ class ShardWriter(threading.Thread):
         self.queue: queue.Queue = queue.Queue(QUEUE_DEPTH)
         self.temp: TempUpload | None = None
         self.error: Exception | None = None
-        self.opened = threading.Event()
+        self.aborted = threading.Event()
 
     def run(self) -> None:
         try:
             self.temp = TempUpload(self.server, self.shard_name, self.size)
-            self.opened.set()
             self.temp.send(self._chunks())
         except Exception as error:   # reported through self.error, read by the feeding thread
             self.error = error
-        finally:
-            self.opened.set()
 
     def put(self, chunk, wait: float = PUT_WAIT) -> bool:
-        """Queue ``chunk``; False when the writer failed or did not take it within ``wait``."""
-        try:
-            self.queue.put(chunk, timeout=wait)
-        except queue.Full:
-            return False
-        return self.error is None
+        """Queue ``chunk``; False as soon as the writer failed, or when it took nothing for ``wait`` s."""
+        deadline = time.monotonic() + wait
+        while self.error is None and self.is_alive():
+            try:
+                self.queue.put(chunk, timeout=min(0.1, max(deadline - time.monotonic(), 0.001)))
+                return True
+            except queue.Full:
+                if time.monotonic() >= deadline:
+                    return False
+        return False
 
-    def finish(self, chunk=None) -> None:
-        """End the PATCH (``None``) or abort it (``_Abort``) and wait for the thread."""
-        try:
-            self.queue.put(chunk, timeout=1)
-        except queue.Full:
-            pass
-        self.join(PUT_WAIT)
+    def finish(self) -> None:
+        """End the PATCH normally and wait for the thread."""
+        if self.put(None):
+            self.join(PUT_WAIT)
+
+    def abort(self) -> None:
+        """Cut the PATCH at once (the data server keeps nothing of it)."""
+        self.aborted.set()
+        self.join(2)
 
     def drop(self) -> None:
         """Abort the upload and delete its temp object."""
-        self.finish(_Abort)
+        self.abort()
         if self.temp is not None:
             self.temp.abort()
 
     def _chunks(self) -> Iterator[bytes]:
-        while (item := self.queue.get()) is not None:
-            if item is _Abort:
-                raise DataServerError(f"upload of {self.shard_name} aborted")
+        while not self.aborted.is_set():
+            try:
+                item = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item is None:
+                return
+            if self.aborted.is_set():
+                break
             yield item
+        raise DataServerError(f"upload of {self.shard_name} aborted")
 
 
 class RSPutStream:
@@ -157,8 +165,7 @@ class RSGetStream:
             response.close()
         self.readers = {}
         for writer in self.repairs.values():
-            if not (writer.temp and writer.temp.committed):
-                _pool.submit(writer.drop)
+            _background.submit(writer.drop)
         self.repairs = {}
 
     def _open(self, index: int, server: str):
@@ -201,7 +208,7 @@ class RSGetStream:
             for index, writer in list(self.repairs.items()):
                 if not writer.put(full[index], wait=0):
                     log.warning("repair of %s.%d dropped: it could not keep up", self.key, index)
-                    _pool.submit(self.repairs.pop(index).drop)
+                    _background.submit(self.repairs.pop(index).drop)
         return rs.decode(shards, length)
 
     def _start_repairs(self) -> None:
@@ -215,20 +222,22 @@ class RSGetStream:
                     self.repairs[index].start()
 
     def _commit_repairs(self) -> None:
-        for index, writer in list(self.repairs.items()):
-            writer.finish()
-            if writer.error is None and writer.temp is not None:
-                _pool.submit(_commit_quietly, writer, f"{self.key}.{index}")
+        """Finish and commit the repairs in the background: the response is complete."""
+        for index, writer in self.repairs.items():
+            _background.submit(_commit_repair, writer, f"{self.key}.{index}")
         self.repairs = {}
 
 
-def _commit_quietly(writer: ShardWriter, name: str) -> None:
+def _commit_repair(writer: ShardWriter, name: str) -> None:
+    writer.finish()
     try:
+        if writer.error is not None or writer.temp is None:
+            raise writer.error or DataServerError("the repair upload did not start")
         writer.temp.commit()
         log.info("repaired shard %s on %s", name, writer.server)
     except DataServerError as error:
         log.warning("repair of %s failed: %s", name, error)
-        writer.temp.abort()
+        writer.drop()
 
 
 def rebatch(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:

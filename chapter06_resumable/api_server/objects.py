@@ -5,6 +5,8 @@ Go: ``chapter6/apiServer/objects/{post,get}.go``. Adds ``post`` and overrides ch
 byte wanted (D13: nothing before it is read or decoded) and answers 206 with exact
 ``Content-Range`` and ``Content-Length``; every GET says ``Accept-Ranges: bytes``.
 """
+import re
+
 from flask import Response, request
 
 from chapter01_single.errors import BadRequest
@@ -81,6 +83,6 @@ class ObjectsView(chapter5.ObjectsView):
 def size_header() -> int:
     """The ``Size`` header of a POST: a whole number of bytes (the book answered 403 here)."""
     text = request.headers.get("Size", "")
-    if not text.isdigit() or len(text) > 15:
+    if not re.fullmatch(r"[0-9]{1,15}", text):
         raise BadRequest("a Size: <bytes> header is required")
     return int(text)

@@ -14,7 +14,7 @@ from flask.views import MethodView
 
 from chapter01_single.app import Resource
 from chapter01_single.errors import BadRequest
-from chapter01_single.store import read_chunks
+from chapter01_single.objects import request_body
 from chapter03_metadata.common import digest
 from chapter04_dedup.api_server.objects import content_length
 from chapter05_erasure.common import rs
@@ -46,7 +46,7 @@ class TempView(Resource):
                                       headers=[("Content-Range", f"bytes */{current}")])
         if offset + length > upload.upload.size:
             raise BadRequest(f"the upload is {upload.upload.size} bytes; this would end at {offset + length}")
-        stored = upload.append(offset, read_chunks(request.stream))
+        stored = upload.append(offset, request_body())
         if stored == upload.upload.size:
             self.finish(upload)
         return Response(status=200, headers={"Upload-Offset": str(stored)})

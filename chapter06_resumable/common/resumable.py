@@ -15,7 +15,7 @@ from chapter02_distributed.common.objectstream import DataServerError, request
 from chapter03_metadata.common import digest
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
-from chapter05_erasure.common.shards import BATCH, ShardWriter, _Abort, rebatch
+from chapter05_erasure.common.shards import BATCH, ShardWriter, rebatch
 from chapter06_resumable.common.token import Upload
 
 _pool = ThreadPoolExecutor(max_workers=12, thread_name_prefix="resumable")
@@ -70,8 +70,6 @@ class AppendWriter(ShardWriter):
             self.temp.send_at(self.offset, self._chunks())
         except Exception as error:    # read by the feeding thread
             self.error = error
-        finally:
-            self.opened.set()
 
 
 class ResumableUpload:
@@ -118,7 +116,7 @@ class ResumableUpload:
                 stored += len(batch)
         except (UploadBusy, UploadNotFound, DataServerError):
             for writer in writers:
-                writer.finish(_Abort)
+                writer.abort()
             raise
         except Exception:       # the client went away: keep the whole batches already sent
             pass

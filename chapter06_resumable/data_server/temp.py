@@ -8,6 +8,7 @@ refused with 409 instead of interleaving. The sweeper removes temps untouched fo
 """
 import logging
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -92,7 +93,7 @@ class TempView(chapter4.TempView):
         offset = request.headers.get("offset")
         if offset is None:
             return super().patch(name)
-        if not offset.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", offset):
             raise BadRequest("offset must be a whole number of bytes")
         self.temps.write_at(name, int(offset), request.stream)
         return Response(status=200)

@@ -6,6 +6,7 @@ re-checked through their api servers: ``client`` and ``front`` come from each ch
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ README = Path(__file__).resolve().parents[2] / "chapter01_single" / "README.md"
 
 class TestObjects:
     """PUT stores, GET returns the same bytes, errors are JSON."""
+    unsupported = "POST"     # a method /objects/ does not serve (chapter 6 adds POST)
 
     def test_put_then_get_returns_the_same_bytes(self, client):
         assert client.put("t1-hello", b"hello object").status_code == 200
@@ -41,7 +43,7 @@ class TestObjects:
         assert got.status_code == 200 and got.content == b""
 
     def test_unsupported_method_is_405_with_allow(self, client):
-        response = requests.post(client.url("t1-x"), data=b"x", timeout=10)
+        response = requests.request(self.unsupported, client.url("t1-x"), data=b"x", timeout=10)
         assert response.status_code == 405 and "GET" in response.headers["Allow"]
         assert error_code(response) == "MethodNotAllowed"
 
@@ -66,6 +68,17 @@ class TestStreaming:
                     "-T", str(source), client.url("t1-expect"))
         assert done.stdout == b"200"
         assert client.get("t1-expect").content == source.read_bytes()
+
+    def test_a_client_that_hangs_up_mid_upload_leaves_the_old_content(self, client, front):
+        client.put("t1-hangup", b"old content")
+        full = os.urandom(100000)
+        headers = "".join(f"{k}: {v}\r\n" for k, v in client.headers_for(full).items())
+        host, port = front.split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(f"PUT /objects/t1-hangup HTTP/1.1\r\nHost: {front}\r\nContent-Length: 100000\r\n"
+                         f"{headers}\r\n".encode() + full[:1000])
+        time.sleep(0.5)
+        assert client.get("t1-hangup").content == b"old content"
 
     def test_get_has_exact_content_length(self, client):
         client.put("t1-length", b"x" * 12345)

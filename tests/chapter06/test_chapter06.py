@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class TestObjects(_Objects):
-    pass
+    unsupported = "PATCH"      # POST opens an upload from this chapter on
 
 
 class TestStreaming(_Streaming):
@@ -92,6 +92,15 @@ def start_upload(client, name: str, data: bytes, address: str | None = None) -> 
                              headers={"Digest": f"SHA-256={digest.of(data)}", "Size": str(len(data))})
     assert response.status_code == 201, response.text
     return response.headers["Location"]
+
+
+def upload_temps(cluster, location: str) -> list[Path]:
+    """The temp files of the upload behind ``location`` still on the data servers."""
+    import base64
+    import json
+    payload = location[len("/temp/"):].split(".")[0]
+    uuids = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["uuids"]
+    return [f for f in temp_files(cluster) if f.name.split(".")[0] in uuids]
 
 
 def accepted(base: str, location: str) -> int:
@@ -168,7 +177,7 @@ class TestResumableUpload:
         assert answer.status_code == 400 and error_code(answer) == "BadDigest"
         assert requests.head(client.base + location, timeout=30).status_code == 404
         assert client.get("t6-wrong").status_code == 404
-        assert temp_files(cluster) == []
+        assert upload_temps(cluster, location) == []
 
     def test_a_wrong_offset_is_416_and_too_much_data_is_400(self, client):
         data = os.urandom(64000)

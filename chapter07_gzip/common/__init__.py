@@ -1,0 +1,1 @@
+"""Libraries new in chapter 7: content negotiation of the download encoding."""
