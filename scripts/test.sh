@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 ensure_python
 cd "$REPO"
+export PATH="$(dirname "$PY"):$PATH"     # README walk-throughs call plain `python`
 # note which services were down, so that exactly those are stopped again at the end
 started=""
 (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null || started="rabbitmq"

@@ -4,7 +4,7 @@ Go: ``chapter2/apiServer/objects/{put,store,put_stream,get,get_stream}.go``. PUT
 to one random live data server; GET locates the object and streams it back. Neither holds a whole
 object in memory.
 """
-from flask import Response, request
+from flask import Response
 
 from chapter01_single.app import Resource
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable

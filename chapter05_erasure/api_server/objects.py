@@ -44,13 +44,17 @@ class ObjectsView(chapter4.ObjectsView):
         return response
 
     def repair_target(self, locations: dict[int, str]):
-        """Where a missing shard is rewritten: its own live server, else a live server without shards."""
-        taken = set(locations.values())
+        return repair_target(self.servers, locations)
 
-        def target(index: int, own: str | None) -> str | None:
-            if own in self.servers.live():
-                return own
-            spare = self.servers.choose(1, exclude=taken)
-            taken.update(spare)         # two lost shards never land on one server
-            return spare[0] if spare else None
-        return target
+
+def repair_target(servers, locations: dict[int, str]):
+    """Where a missing shard is rewritten: its own live server, else a live server without shards."""
+    taken = set(locations.values())
+
+    def target(index: int, own: str | None) -> str | None:
+        if own in servers.live():
+            return own
+        spare = servers.choose(1, exclude=taken)
+        taken.update(spare)         # two lost shards never land on one server
+        return spare[0] if spare else None
+    return target

@@ -132,7 +132,9 @@ class RSPutStream:
 
 class RSGetStream:
     """The object decoded from any four of its shards, with best-effort repair of the others."""
-    base = 0        # the object byte (a block boundary) where reading starts
+    base = 0                    # the object byte (a block boundary) where reading starts
+    background_repairs = True   # commit repairs after the response, without waiting (a tool waits)
+    repair_wait = 0.0           # seconds a batch may wait for a slow repair before it is dropped
 
     def __init__(self, locations: dict[int, str], key: str, size: int, repair_target=None):
         self.key, self.size = key, size
@@ -141,6 +143,8 @@ class RSGetStream:
         self.readers = {i: r for i, r in self.readers.items() if r is not None}
         self.locations = locations
         self.repairs: dict[int, ShardWriter] = {}
+        self.repaired: list[int] = []             # filled when repairs are committed in the foreground
+        self.dropped: list[int] = []              # shards that failed while being read
         try:
             self._first = self._read_batch(self.base)   # read now: failures here are still a 503
         except ShardsUnavailable:
@@ -196,6 +200,7 @@ class RSGetStream:
                 log.warning("shard %s.%d failed at object byte %d", self.key, index, done)
                 response.close()
                 del self.readers[index]
+                self.dropped.append(index)
             else:
                 chunks[index] = chunk
         if sum(c is not None for c in chunks) < rs.DATA_SHARDS:
@@ -206,7 +211,7 @@ class RSGetStream:
         if self.repairs:
             full = rs.reconstruct(shards)
             for index, writer in list(self.repairs.items()):
-                if not writer.put(full[index], wait=0):
+                if not writer.put(full[index], wait=self.repair_wait):
                     log.warning("repair of %s.%d dropped: it could not keep up", self.key, index)
                     _background.submit(self.repairs.pop(index).drop)
         return rs.decode(shards, length)
@@ -224,20 +229,25 @@ class RSGetStream:
     def _commit_repairs(self) -> None:
         """Finish and commit the repairs in the background: the response is complete."""
         for index, writer in self.repairs.items():
-            _background.submit(_commit_repair, writer, f"{self.key}.{index}")
+            if self.background_repairs:
+                _background.submit(_commit_repair, writer, f"{self.key}.{index}")
+            elif _commit_repair(writer, f"{self.key}.{index}"):
+                self.repaired.append(index)
         self.repairs = {}
 
 
-def _commit_repair(writer: ShardWriter, name: str) -> None:
+def _commit_repair(writer: ShardWriter, name: str) -> bool:
     writer.finish()
     try:
         if writer.error is not None or writer.temp is None:
             raise writer.error or DataServerError("the repair upload did not start")
         writer.temp.commit()
         log.info("repaired shard %s on %s", name, writer.server)
+        return True
     except DataServerError as error:
         log.warning("repair of %s failed: %s", name, error)
         writer.drop()
+        return False
 
 
 def rebatch(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:

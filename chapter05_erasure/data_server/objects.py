@@ -42,6 +42,7 @@ def parse_shard_name(text: str) -> tuple[str, int]:
 
 class ShardStore(chapter4.ContentStore):
     """Shard files, indexed by object key; a key may have several shard indexes here."""
+    pattern = SHARD_FILE        # the file names this store reads (chapter 7 adds ``.gz``)
 
     def __init__(self, root):
         super().__init__(root)
@@ -49,12 +50,12 @@ class ShardStore(chapter4.ContentStore):
         self.checksums.mkdir(exist_ok=True)
 
     def key_of(self, filename: str) -> str | None:
-        match = SHARD_FILE.match(filename)
+        match = self.pattern.match(filename)
         return match.group(1) if match else None
 
     def shards(self, key: str) -> dict[int, str]:
         """Shard index → file name, for the shards of ``key`` on this server."""
-        return {int(SHARD_FILE.match(name).group(2)): name for name in self.files(key)}
+        return {int(self.pattern.match(name).group(2)): name for name in self.files(key)}
 
     def open_shard(self, key: str, index: int):
         """(open file, its block CRCs or None) of shard ``index`` of ``key``."""

@@ -20,13 +20,7 @@ DECODE_ERRORS = (OSError, EOFError, isal_zlib.error, zlib.error)
 
 class GzipShardStore(chapter5.ShardStore):
     """Chapter 5's shard store, reading plain and compressed shards alike."""
-
-    def key_of(self, filename: str) -> str | None:
-        match = SHARD_FILE.match(filename)
-        return match.group(1) if match else None
-
-    def shards(self, key: str) -> dict[int, str]:
-        return {int(SHARD_FILE.match(name).group(2)): name for name in self.files(key)}
+    pattern = SHARD_FILE
 
     def open_shard(self, key: str, index: int):
         file, crcs = super().open_shard(key, index)

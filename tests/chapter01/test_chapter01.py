@@ -7,7 +7,6 @@ import hashlib
 import os
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 

@@ -3,12 +3,10 @@
 Chapter 1's contract is re-checked through the api server (inherited classes); the data-server
 contract (PUT/GET straight to a data server) is checked by the same classes on a data server.
 """
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from tests import walkthrough
 from tests.chapter01.test_chapter01 import TestNames as _Names
 from tests.chapter01.test_chapter01 import TestObjects as _Objects
 from tests.chapter01.test_chapter01 import TestStreaming as _Streaming
-from tests.support import (RABBITMQ, ObjectClient, error_code, health, publish_raw, rabbitmq_queues,
+from tests.support import (ObjectClient, error_code, health, publish_raw, rabbitmq_queues,
                            services, wait_until)
 
 README = Path(__file__).resolve().parents[2] / "chapter02_distributed" / "README.md"

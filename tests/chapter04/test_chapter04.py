@@ -12,7 +12,6 @@ import requests
 
 from chapter03_metadata.common import digest
 from tests import walkthrough
-from tests.chapter02.test_chapter02 import holders
 from tests.chapter03.test_chapter03 import TestDigest as _Digest
 from tests.chapter03.test_chapter03 import TestLocate as _Locate
 from tests.chapter03.test_chapter03 import TestMembership as _Membership

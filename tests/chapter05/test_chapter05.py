@@ -16,7 +16,6 @@ import requests
 
 from chapter03_metadata.common import digest
 from tests import walkthrough
-from tests.chapter02.test_chapter02 import holders
 from tests.chapter04.test_chapter04 import TestDedup as _Dedup
 from tests.chapter04.test_chapter04 import TestDigest as _Digest
 from tests.chapter04.test_chapter04 import TestIntegrity as _Integrity

@@ -1,0 +1,61 @@
+"""Maintenance queries on the metadata (book §3.3, fixed per D2, D9, D20).
+
+``names_with_more_than``: every name with more than N version documents, from a composite
+aggregation paged with ``after_key`` (the book's terms aggregation stopped at 10 names).
+``references``: how many versions point at a hash, by an exact ``term`` count on the keyword
+field, after a refresh; any error raises (the book read an error, a parse failure of a ``/`` in
+the hash, or Elasticsearch 7's ``hits.total`` object as "unreferenced" and deleted live data).
+"""
+from typing import Iterator
+
+from elasticsearch import NotFoundError
+
+from chapter03_metadata.common import es as chapter3
+
+PAGE = 1000
+
+
+class MaintenanceMetadata(chapter3.Metadata):
+    """Chapter 3's metadata client plus the queries of chapter 8's tools."""
+
+    def names_with_more_than(self, count: int) -> Iterator[tuple[str, int]]:
+        """(name, number of version documents) for every name with more than ``count``."""
+        with chapter3.errors():
+            self.ensure_indices()
+            self.es.indices.refresh(index=self.index)
+        after = None
+        while True:
+            with chapter3.errors():
+                page = self.es.search(index=self.index, size=0, aggs={"names": {"composite": {
+                    "size": PAGE, "sources": [{"name": {"terms": {"field": "name"}}}],
+                    **({"after": after} if after else {})}}})
+            names = page["aggregations"]["names"]
+            for bucket in names["buckets"]:
+                if bucket["doc_count"] > count:
+                    yield bucket["key"]["name"], bucket["doc_count"]
+            after = names.get("after_key")
+            if not names["buckets"] or after is None:
+                return
+
+    def delete_version(self, record: chapter3.Version) -> bool:
+        """Remove one version document; False if it was already gone."""
+        with chapter3.errors():
+            try:
+                self.es.delete(index=self.index, id=chapter3._version_id(record.name, record.version))
+                return True
+            except NotFoundError:
+                return False
+
+    def references(self, hash: str) -> int:
+        """How many version documents name ``hash`` (exact match, fresh, errors raise)."""
+        with chapter3.errors():
+            self.ensure_indices()
+            self.es.indices.refresh(index=self.index)
+            return int(self.es.count(index=self.index, query={"term": {"hash": hash}})["count"])
+
+    def size_of(self, hash: str) -> int | None:
+        """The size recorded for ``hash`` by any version, or None when no version names it."""
+        with chapter3.errors():
+            self.ensure_indices()
+            hits = self.es.search(index=self.index, size=1, query={"term": {"hash": hash}})["hits"]["hits"]
+        return int(hits[0]["_source"]["size"]) if hits else None

@@ -1,0 +1,22 @@
+"""What the three tools share: logging to stderr, settings, and an exit status that says it all."""
+import logging
+import sys
+from typing import Callable
+
+from chapter01_single.app import setup_logging
+from chapter08_maintenance import config as settings
+from chapter08_maintenance.common.es import MaintenanceMetadata
+
+log = logging.getLogger("maintenance")
+
+
+def run(tool: Callable[[dict, MaintenanceMetadata], bool]) -> None:
+    """Run ``tool(config, metadata)``; exit 0 if it returns True, 1 if it fails or returns False."""
+    setup_logging()
+    try:
+        config = settings.load()
+        ok = tool(config, MaintenanceMetadata(config["ES_SERVER"], config["ES_INDEX"]))
+    except Exception as error:     # a tool run from cron must say why it failed, not crash silently
+        log.error("failed: %s", error, exc_info=not isinstance(error, (OSError, ValueError)))
+        ok = False
+    sys.exit(0 if ok else 1)

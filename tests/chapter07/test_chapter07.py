@@ -1,0 +1,110 @@
+"""Chapter 7 (book §4.7): gzip at rest and on download; everything of chapters 2-6 still works.
+
+Chapter 6's contract (resumable upload, ranges, repair, dedup) is inherited unchanged: the book's
+chapter 7 lost the resumable temp endpoints (D3), these tests prove they are here.
+"""
+import gzip
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import walkthrough
+from tests.chapter05.test_chapter05 import shard_files
+from tests.chapter06 import test_chapter06 as chapter6
+from tests.chapter07.conftest import LEGACY
+
+README = Path(__file__).resolve().parents[2] / "chapter07_gzip" / "README.md"
+
+TestObjects = type("TestObjects", (chapter6.TestObjects,), {})
+TestStreaming = type("TestStreaming", (chapter6.TestStreaming,), {})
+TestNames = type("TestNames", (chapter6.TestNames,), {})
+TestDigest = type("TestDigest", (chapter6.TestDigest,), {})
+TestVersions = type("TestVersions", (chapter6.TestVersions,), {})
+TestMessaging = type("TestMessaging", (chapter6.TestMessaging,), {})
+TestDedup = type("TestDedup", (chapter6.TestDedup,), {})
+TestTempEndpoints = type("TestTempEndpoints", (chapter6.TestTempEndpoints,), {})
+TestLocate = type("TestLocate", (chapter6.TestLocate,), {})
+TestMembership = type("TestMembership", (chapter6.TestMembership,), {})
+TestIntegrity = type("TestIntegrity", (chapter6.TestIntegrity,), {})
+TestShards = type("TestShards", (chapter6.TestShards,), {})
+TestResumableUpload = type("TestResumableUpload", (chapter6.TestResumableUpload,), {})
+TestTokens = type("TestTokens", (chapter6.TestTokens,), {})
+TestRanges = type("TestRanges", (chapter6.TestRanges,), {})
+
+
+class TestCompressionAtRest:
+    """Shards shrink when they can, never grow, and both formats read back."""
+
+    def test_compressible_data_is_stored_as_small_gzip_shards(self, client, cluster):
+        data = b"2026-11-22 04:00:00 INFO request served in 3 ms\n" * 100000
+        client.put("t7-text", data)
+        files = shard_files(cluster, data)
+        assert all(f.name.endswith(".gz") for f in files.values())
+        assert sum(f.stat().st_size for f in files.values()) < len(data) * 1.5 * 0.05
+        assert gzip.decompress(files[0].read_bytes()) == data[:8000]      # the book's format: gzip
+        assert client.get("t7-text").content == data
+
+    def test_incompressible_data_is_never_stored_larger_than_plain(self, client, cluster):
+        data = os.urandom(1 << 20)
+        client.put("t7-random", data)
+        files = shard_files(cluster, data)
+        assert all(f.stat().st_size == len(data) // 4 for f in files.values())
+        assert client.get("t7-random").content == data
+
+    def test_shards_written_by_chapter_6_code_are_served_unchanged(self, client, cluster):
+        for name, data in LEGACY.items():
+            assert client.get(name).content == data
+        for path, content in cluster.legacy_files.items():
+            assert path.read_bytes() == content
+
+    def test_a_corrupt_compressed_shard_is_removed_and_repaired(self, client, cluster):
+        data = b"compress me, then break me " * 20000
+        client.put("t7-broken", data)
+        path = shard_files(cluster, data)[3]
+        raw = bytearray(path.read_bytes())
+        raw[len(raw) // 2] ^= 0x55
+        path.write_bytes(bytes(raw))
+        assert client.get("t7-broken").content == data
+        from tests.support import wait_until
+        wait_until(lambda: 3 in shard_files(cluster, data) and shard_files(cluster, data)[3].read_bytes() != bytes(raw),
+                   10, what="the repair")
+
+
+class TestDownloadCompression:
+    """Accept-Encoding with q-values; gzip only on whole 200s; Vary always."""
+
+    @pytest.fixture(scope="class")
+    def stored(self, client):
+        data = b"download me compressed, please\n" * 30000
+        client.put("t7-download", data)
+        return data
+
+    @pytest.mark.parametrize("accept", ["gzip", "gzip, deflate", "deflate, gzip;q=0.5", "*", "x-gzip", "GZip"])
+    def test_a_client_that_accepts_gzip_gets_gzip(self, client, stored, accept):
+        response = client.get("t7-download", headers={"Accept-Encoding": accept}, stream=True)
+        assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert gzip.decompress(response.raw.read()) == stored
+
+    @pytest.mark.parametrize("accept", ["identity", "gzip;q=0", "*;q=0", "deflate", "*, gzip;q=0", ""])
+    def test_a_client_that_refuses_gzip_gets_identity(self, client, stored, accept):
+        response = client.get("t7-download", headers={"Accept-Encoding": accept}, stream=True)
+        assert "Content-Encoding" not in response.headers
+        assert response.raw.read() == stored and "Accept-Encoding" in response.headers["Vary"]
+
+    def test_a_range_is_never_gzipped(self, client, stored):
+        response = client.get("t7-download", headers={"Accept-Encoding": "gzip", "Range": "bytes=10-99"}, stream=True)
+        assert response.status_code == 206 and "Content-Encoding" not in response.headers
+        assert response.raw.read() == stored[10:100]
+
+    def test_curl_compressed_works(self, client, stored):
+        done = subprocess.run(["curl", "-s", "--compressed", "-D", "-", client.url("t7-download")],
+                              capture_output=True, check=True)
+        head, _, body = done.stdout.partition(b"\r\n\r\n")
+        assert b"content-encoding: gzip" in head.lower() and body == stored
+
+
+def test_readme_walkthrough(cluster):
+    walkthrough.run(README)

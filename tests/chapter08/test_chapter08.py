@@ -1,0 +1,210 @@
+"""Chapter 8 (book §4.8): maintenance tools that never delete live data.
+
+Chapter 7's contract is inherited unchanged (the api server is chapter 7's).
+"""
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import requests
+
+from chapter03_metadata.common import digest
+from tests import walkthrough
+from tests.chapter05.test_chapter05 import shard_files, server_of
+from tests.chapter07 import test_chapter07 as chapter7
+from tests.support import FAST
+
+README = Path(__file__).resolve().parents[2] / "chapter08_maintenance" / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+
+TestObjects = type("TestObjects", (chapter7.TestObjects,), {})
+TestStreaming = type("TestStreaming", (chapter7.TestStreaming,), {})
+TestNames = type("TestNames", (chapter7.TestNames,), {})
+TestDigest = type("TestDigest", (chapter7.TestDigest,), {})
+TestVersions = type("TestVersions", (chapter7.TestVersions,), {})
+TestMessaging = type("TestMessaging", (chapter7.TestMessaging,), {})
+TestDedup = type("TestDedup", (chapter7.TestDedup,), {})
+TestTempEndpoints = type("TestTempEndpoints", (chapter7.TestTempEndpoints,), {})
+TestLocate = type("TestLocate", (chapter7.TestLocate,), {})
+TestMembership = type("TestMembership", (chapter7.TestMembership,), {})
+TestIntegrity = type("TestIntegrity", (chapter7.TestIntegrity,), {})
+TestShards = type("TestShards", (chapter7.TestShards,), {})
+TestResumableUpload = type("TestResumableUpload", (chapter7.TestResumableUpload,), {})
+TestTokens = type("TestTokens", (chapter7.TestTokens,), {})
+TestRanges = type("TestRanges", (chapter7.TestRanges,), {})
+TestDownloadCompression = type("TestDownloadCompression", (chapter7.TestDownloadCompression,), {})
+
+
+def tool(cluster, name: str, server=None, **env) -> subprocess.CompletedProcess:
+    """Run one of the tools as an operator would, with one data server's settings."""
+    full = {**os.environ, **FAST, **cluster.env, "PYTHONPATH": str(REPO), **env}
+    if server is not None:
+        full.update(STORAGE_ROOT=server.root, LISTEN_ADDRESS=server.address)
+    return subprocess.run([sys.executable, "-m", f"chapter08_maintenance.{name}"], env=full,
+                          capture_output=True, text=True, timeout=300)
+
+
+def versions(client, name: str) -> list[int]:
+    return [json.loads(line)["Version"] for line in requests.get(client.url(name, "versions"), timeout=30).text.split()]
+
+
+class TestDataServerDelete:
+    """DELETE /objects/<key> moves exactly that key's shards to garbage/, idempotently."""
+
+    def test_delete_moves_the_shards_to_garbage_and_locate_forgets_them(self, client, cluster):
+        data = os.urandom(5000)
+        client.put("t8-delete", data)
+        path = shard_files(cluster, data)[2]
+        server = server_of(cluster, path)
+        key = digest.key(digest.of(data))
+        base = f"http://{server.address}/objects/"
+        assert requests.delete(base + key, timeout=10).status_code == 200
+        assert not path.exists() and (Path(server.root) / "garbage" / path.name).exists()
+        answer = requests.get(f"{client.base}/locate/{key}", timeout=10).json()
+        assert "2" not in answer
+        assert requests.delete(base + key, timeout=10).status_code == 200       # idempotent
+        for bad in ["*", key + ".2", "..%2Fobjects", key[:-1] + "*"]:
+            assert requests.delete(base + bad, timeout=10).status_code == 400, bad
+
+
+class TestDeleteOldMetadata:
+    """Each name keeps its 5 newest versions, however many names, gaps and tombstones included."""
+
+    def test_thirty_names_with_seven_versions_are_all_trimmed_to_five(self, client, cluster):
+        names = [f"t8-trim-{i:02d}" for i in range(30)]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: [client.put(n, b"%s v%d" % (n.encode(), v)) for v in range(7)], names))
+        done = tool(cluster, "delete_old_metadata")
+        assert done.returncode == 0, done.stderr
+        assert "30 names had more than 5 versions, 60 version documents deleted" in done.stderr
+        for name in names:
+            assert versions(client, name) == [3, 4, 5, 6, 7]
+            assert client.get(name).content == b"%s v6" % name.encode()
+        again = tool(cluster, "delete_old_metadata")
+        assert again.returncode == 0 and "60 version documents deleted" not in again.stderr
+
+    def test_a_deleted_name_stays_deleted(self, client, cluster):
+        for v in range(6):
+            client.put("t8-tombstone", b"v%d" % v)
+        requests.delete(client.url("t8-tombstone"), timeout=10)
+        assert tool(cluster, "delete_old_metadata").returncode == 0
+        assert versions(client, "t8-tombstone") == [3, 4, 5, 6, 7]
+        assert client.get("t8-tombstone").status_code == 404
+
+
+class TestDeleteOrphanObject:
+    """Only shards no version references, past the grace period, go to garbage."""
+
+    def run_on_all(self, cluster, **env):
+        return [tool(cluster, "delete_orphan_object", server, **env) for server in cluster.data_servers]
+
+    def test_unreferenced_shards_go_and_referenced_ones_with_slash_and_plus_stay(self, client, cluster):
+        tricky = next(d for d in (b"t8 keep %d" % i for i in range(10000)) if {"/", "+"} <= set(digest.of(d)))
+        client.put("t8-tricky", tricky)
+        orphan = os.urandom(3000)
+        client.put("t8-orphan", orphan)
+        from chapter08_maintenance.common.es import MaintenanceMetadata
+        from tests.chapter03.conftest import INDEX
+        from tests.support import ES
+        metadata = MaintenanceMetadata(ES, INDEX)
+        for record in list(metadata.versions("t8-orphan")):
+            metadata.delete_version(record)
+        results = self.run_on_all(cluster, ORPHAN_GRACE="0")
+        assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+        assert len(shard_files(cluster, tricky)) == 6 and client.get("t8-tricky").content == tricky
+        assert shard_files(cluster, orphan) == {}
+        assert sum(1 for p in cluster.data_servers for f in (Path(p.root) / "garbage").iterdir()
+                   if f.name.startswith(digest.key(digest.of(orphan)))) == 6
+
+    def test_young_files_are_kept(self, client, cluster):
+        data = os.urandom(3000)
+        client.put("t8-young", data)
+        requests.delete(client.url("t8-young"), timeout=10)
+        self.run_on_all(cluster, ORPHAN_GRACE="3600")
+        assert len(shard_files(cluster, data)) == 6
+
+    def test_an_elasticsearch_outage_moves_nothing(self, client, cluster):
+        client.put("t8-outage", os.urandom(2000))
+        before = sorted(f for p in cluster.data_servers for f in (Path(p.root) / "objects").iterdir())
+        pid = int(subprocess.run(["bash", "scripts/services.sh", "es-pid"], capture_output=True, text=True,
+                                 cwd=REPO).stdout.strip())
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            result = tool(cluster, "delete_orphan_object", cluster.data_servers[0], ORPHAN_GRACE="0")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert result.returncode != 0
+        assert sorted(f for p in cluster.data_servers for f in (Path(p.root) / "objects").iterdir()) == before
+
+    def test_an_object_uploaded_while_the_tool_runs_survives(self, client, cluster):
+        stored, stop = [], threading.Event()
+
+        def upload():
+            i = 0
+            while not stop.is_set():
+                data = os.urandom(1500)
+                if client.put(f"t8-busy-{i}", data).status_code == 200:
+                    stored.append((f"t8-busy-{i}", data))
+                i += 1
+        uploader = threading.Thread(target=upload)
+        uploader.start()
+        try:
+            for _ in range(2):
+                self.run_on_all(cluster, ORPHAN_GRACE="2")
+        finally:
+            stop.set()
+            uploader.join()
+        assert stored
+        for name, data in stored:
+            assert client.get(name).content == data
+
+    def test_garbage_is_purged_after_the_retention(self, client, cluster):
+        server = cluster.data_servers[0]
+        (Path(server.root) / "garbage" / "old-garbage").write_bytes(b"x")
+        tool(cluster, "delete_orphan_object", server, GARBAGE_RETENTION="3600")
+        assert (Path(server.root) / "garbage" / "old-garbage").exists()
+        tool(cluster, "delete_orphan_object", server, GARBAGE_RETENTION="0")
+        assert not (Path(server.root) / "garbage" / "old-garbage").exists()
+
+
+class TestObjectScanner:
+    """The scanner checks each object once and rebuilds missing or corrupt shards."""
+
+    def test_a_deleted_shard_and_a_wiped_server_are_rebuilt(self, client, cluster):
+        objects = {f"t8-scan-{i}": os.urandom(40000 + i) for i in range(5)}
+        for name, data in objects.items():
+            client.put(name, data)
+        first = objects["t8-scan-0"]
+        shard_files(cluster, first)[1].unlink()
+        wiped = cluster.data_servers[3]
+        cluster.stop(wiped)
+        shutil.rmtree(wiped.root)
+        cluster.up()
+        result = tool(cluster, "object_scanner", cluster.data_servers[0])
+        assert result.returncode == 0, result.stderr
+        for name, data in objects.items():
+            assert len(shard_files(cluster, data)) == 6, name
+            assert client.get(name).content == data
+        assert "damaged" in result.stderr and "0 damaged" in result.stderr
+
+    def test_a_corrupt_shard_in_the_middle_is_rebuilt(self, client, cluster):
+        data = os.urandom(10 * 32000 * 4)
+        client.put("t8-scan-middle", data)
+        path = shard_files(cluster, data)[4]
+        raw = bytearray(path.read_bytes())          # random data: a plain shard
+        raw[8000 * 7] ^= 1
+        path.write_bytes(bytes(raw))
+        result = tool(cluster, "object_scanner", server_of(cluster, shard_files(cluster, data)[0]))
+        assert result.returncode == 0, result.stderr
+        assert shard_files(cluster, data)[4].read_bytes() != bytes(raw)
+        assert "shard 4 rebuilt" in result.stderr
+
+
+def test_readme_walkthrough(cluster):
+    walkthrough.run(README, env={**os.environ, **FAST, **cluster.env})
