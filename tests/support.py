@@ -56,7 +56,7 @@ def start_cluster(chapter: int, **env) -> Cluster:
             pytest.fail(f"a cluster is already running under {root}: stop it with "
                         f"`python -m scripts.cluster down` before running the tests", pytrace=False)
     subprocess.run(["rm", "-rf", str(root)], check=True)
-    cluster = Cluster(chapter, root, {**FAST, **env})
+    cluster = Cluster(chapter, root, {**FAST, **env}, port=int(os.environ.get("CLUSTER_PORT", "12345")))
     try:
         cluster.up(timeout=60)
     except RuntimeError as error:

@@ -1,10 +1,12 @@
 """Chapter 3: chapter 2's cluster plus Elasticsearch, on an index of the tests' own."""
+import os
+
 import requests
 
 from tests.support import ObjectClient, chapter_fixtures, es_url, require_es, require_rabbitmq, start_cluster
 
 CHAPTER = 3
-INDEX = "test-metadata"
+INDEX = os.environ.get("TEST_ES_INDEX", "test-metadata")
 
 
 def drop_index(index: str = INDEX) -> None:
