@@ -23,7 +23,7 @@ SERVICES = REPO / "scripts" / "services.sh"
 RABBITMQ = os.environ.get("RABBITMQ_SERVER", "amqp://guest:guest@127.0.0.1:5672/")
 ES = os.environ.get("ES_SERVER", "127.0.0.1:9200")
 # short times, so that tests need not wait for the defaults (interfaces.md)
-FAST = {"HEARTBEAT_INTERVAL": "0.2", "HEARTBEAT_EXPIRY": "1.5", "LOCATE_TIMEOUT": "0.5",
+FAST = {"HEARTBEAT_INTERVAL": "0.2", "HEARTBEAT_EXPIRY": "3", "LOCATE_TIMEOUT": "0.5",
         "RABBITMQ_SERVER": RABBITMQ, "ES_SERVER": ES}
 HOW_TO_START = "start the services with `bash scripts/services.sh start` (see README)"
 

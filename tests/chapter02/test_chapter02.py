@@ -74,7 +74,7 @@ class TestLocate:
         started = time.monotonic()
         nowhere = client.stored_name("t2-nowhere", b"never stored anywhere")
         assert requests.get(client.url(nowhere, "locate"), timeout=10).status_code == 404
-        assert time.monotonic() - started < 0.5 + 0.5
+        assert time.monotonic() - started < 0.5 + 1.5     # LOCATE_TIMEOUT is 0.5 s; slack for a busy machine
 
     def test_two_api_servers_see_the_same_objects(self, client, cluster):
         one, two = (type(client)(p.address) for p in cluster.api_servers)
@@ -93,7 +93,7 @@ class TestMembership:
         holder = holders(cluster, client.stored_name("t2-member", b"follow me"))[0]
         cluster.stop(holder)
         try:
-            wait_until(lambda: holder.address not in health(front)["data_servers"], 5, what="expiry")
+            wait_until(lambda: holder.address not in health(front)["data_servers"], 10, what="expiry")
             assert client.get("t2-member").status_code == 404
             for i in range(20):     # never chosen while it is gone
                 assert client.put(f"t2-while-away-{i}", b"away %d" % i).status_code == 200

@@ -125,7 +125,7 @@ class TestMembership(_Membership):
         gone = cluster.data_servers[2]
         cluster.stop(gone)
         try:
-            wait_until(lambda: gone.address not in health(front)["data_servers"], 5, what="expiry")
+            wait_until(lambda: gone.address not in health(front)["data_servers"], 10, what="expiry")
             assert client.get("t5-member").content == b"survive"
             put = client.put("t5-while-away", b"needs six")
             assert put.status_code == 503 and error_code(put) == "ServiceUnavailable"
@@ -211,7 +211,7 @@ class TestShards:
         for server in gone:
             cluster.stop(server)
         try:
-            wait_until(lambda: len(health(front)["data_servers"]) == 4, 5, what="expiry")
+            wait_until(lambda: len(health(front)["data_servers"]) == 4, 10, what="expiry")
             assert client.get("t5-two-down").content == data
             assert client.put("t5-two-down-new", os.urandom(1000)).status_code == 503
         finally:

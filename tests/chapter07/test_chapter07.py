@@ -18,7 +18,13 @@ from tests.chapter07.conftest import LEGACY
 README = Path(__file__).resolve().parents[2] / "chapter07_gzip" / "README.md"
 
 TestObjects = type("TestObjects", (chapter6.TestObjects,), {})
-TestStreaming = type("TestStreaming", (chapter6.TestStreaming,), {})
+class TestStreaming(chapter6.TestStreaming):
+    def test_get_has_exact_content_length(self, client):
+        """Book §4.7: a client that accepts gzip (requests does) gets a gzip body without a length;
+        one that asks for identity still gets the exact Content-Length."""
+        client.put("t7-length", b"x" * 12345)
+        assert client.get("t7-length", headers={"Accept-Encoding": "identity"}).headers["Content-Length"] == "12345"
+        assert "Content-Length" not in client.get("t7-length", headers={"Accept-Encoding": "gzip"}).headers
 TestNames = type("TestNames", (chapter6.TestNames,), {})
 TestDigest = type("TestDigest", (chapter6.TestDigest,), {})
 TestVersions = type("TestVersions", (chapter6.TestVersions,), {})
