@@ -31,7 +31,9 @@ def delete_orphan_object(config: dict, metadata: MaintenanceMetadata) -> bool:
     moved = kept = failed = 0
     for key, newest in sorted(shard_keys(root / "objects").items()):
         h = digest.parse(key)
-        if now - newest < config["ORPHAN_GRACE"]:
+        if h is None:
+            log.info("%s: keep, not the key of a SHA-256 (a foreign file)", key)
+        elif now - newest < config["ORPHAN_GRACE"]:
             log.info("%s: keep, written %.0f s ago (grace %s s)", key, now - newest, config["ORPHAN_GRACE"])
         elif key in busy:
             log.info("%s: keep, an upload is writing it", key)

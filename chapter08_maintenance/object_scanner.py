@@ -75,7 +75,7 @@ def join_cluster(config: dict):
 def scan(key: str, metadata, servers, locator, report: Report) -> None:
     """Check one object; rebuild its shards; a second pass rebuilds shards that failed late."""
     h = digest.parse(key)
-    size = metadata.size_of(h)
+    size = metadata.size_of(h) if h else None
     if size is None:
         log.info("%s: no version references it (left to delete_orphan_object)", key)
         report.skipped += 1

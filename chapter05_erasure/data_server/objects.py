@@ -133,7 +133,7 @@ class ShardsView(chapter4.ObjectsView):
         skip = start - number * BLOCK_PER_SHARD
         file.seek(number * BLOCK_PER_SHARD)
         with file:
-            while data := file.read(BLOCK_PER_SHARD * BLOCKS_PER_READ):
+            while data := read_full(file, BLOCK_PER_SHARD * BLOCKS_PER_READ):
                 view = memoryview(data)
                 for offset in range(0, len(data), BLOCK_PER_SHARD):
                     block = view[offset:offset + BLOCK_PER_SHARD]
@@ -143,6 +143,14 @@ class ShardsView(chapter4.ObjectsView):
                     number += 1
                 yield data[skip:] if skip else data
                 skip = 0
+
+
+def read_full(file, size: int) -> bytes:
+    """Up to ``size`` bytes, short only at the end (a decompressing reader may return less)."""
+    data = file.read(size)
+    while 0 < len(data) < size and (more := file.read(size - len(data))):
+        data += more
+    return data
 
 
 class ShardCorrupt(Exception):

@@ -17,7 +17,7 @@ from tests import walkthrough
 from tests.chapter01.test_chapter01 import TestNames as _Names
 from tests.chapter01.test_chapter01 import TestObjects as _Objects
 from tests.chapter01.test_chapter01 import TestStreaming as _Streaming
-from tests.support import (ObjectClient, error_code, health, publish_raw, rabbitmq_queues,
+from tests.support import (FAST, ObjectClient, error_code, health, publish_raw, rabbitmq_queues,
                            services, wait_until)
 
 README = Path(__file__).resolve().parents[2] / "chapter02_distributed" / "README.md"
@@ -155,6 +155,7 @@ class TestMessaging:
     def test_servers_recover_after_rabbitmq_restarts(self, client, cluster, front):
         client.put("t2-before-restart", b"before")
         services("restart-rabbitmq")
+        time.sleep(float(FAST["HEARTBEAT_EXPIRY"]) + 0.5)      # what the api knew before has expired
         want = sorted(p.address for p in cluster.data_servers)
         for api in cluster.api_servers:
             wait_until(lambda: health(api.address)["data_servers"] == want, 30, what="heartbeats after restart")

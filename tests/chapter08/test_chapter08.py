@@ -82,12 +82,12 @@ class TestDeleteOldMetadata:
             list(pool.map(lambda n: [client.put(n, b"%s v%d" % (n.encode(), v)) for v in range(7)], names))
         done = tool(cluster, "delete_old_metadata")
         assert done.returncode == 0, done.stderr
-        assert "30 names had more than 5 versions, 60 version documents deleted" in done.stderr
+        assert done.stderr.count("'t8-trim-") == 60          # two deletions logged per name
         for name in names:
             assert versions(client, name) == [3, 4, 5, 6, 7]
             assert client.get(name).content == b"%s v6" % name.encode()
         again = tool(cluster, "delete_old_metadata")
-        assert again.returncode == 0 and "60 version documents deleted" not in again.stderr
+        assert again.returncode == 0 and "'t8-trim-" not in again.stderr
 
     def test_a_deleted_name_stays_deleted(self, client, cluster):
         for v in range(6):
@@ -116,7 +116,7 @@ class TestDeleteOrphanObject:
         for record in list(metadata.versions("t8-orphan")):
             metadata.delete_version(record)
         results = self.run_on_all(cluster, ORPHAN_GRACE="0")
-        assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+        assert all(r.returncode == 0 for r in results), [r.stderr[-1500:] for r in results if r.returncode]
         assert len(shard_files(cluster, tricky)) == 6 and client.get("t8-tricky").content == tricky
         assert shard_files(cluster, orphan) == {}
         assert sum(1 for p in cluster.data_servers for f in (Path(p.root) / "garbage").iterdir()
@@ -187,11 +187,12 @@ class TestObjectScanner:
         shutil.rmtree(wiped.root)
         cluster.up()
         result = tool(cluster, "object_scanner", cluster.data_servers[0])
-        assert result.returncode == 0, result.stderr
-        for name, data in objects.items():
-            assert len(shard_files(cluster, data)) == 6, name
+        for name, data in objects.items():     # (other tests' objects may be beyond repair: exit 1)
+            key = digest.key(digest.of(data))
+            assert len(shard_files(cluster, data)) == 6, (name, result.stderr[-2000:])
             assert client.get(name).content == data
-        assert "damaged" in result.stderr and "0 damaged" in result.stderr
+            assert f"{key}: cannot" not in result.stderr and f"{key}: the object decodes" not in result.stderr
+        assert f"{digest.key(digest.of(first))}: shard 1 rebuilt" in result.stderr
 
     def test_a_corrupt_shard_in_the_middle_is_rebuilt(self, client, cluster):
         data = os.urandom(10 * 32000 * 4)
@@ -201,9 +202,8 @@ class TestObjectScanner:
         raw[8000 * 7] ^= 1
         path.write_bytes(bytes(raw))
         result = tool(cluster, "object_scanner", server_of(cluster, shard_files(cluster, data)[0]))
-        assert result.returncode == 0, result.stderr
         assert shard_files(cluster, data)[4].read_bytes() != bytes(raw)
-        assert "shard 4 rebuilt" in result.stderr
+        assert f"{digest.key(digest.of(data))}: shard 4 rebuilt" in result.stderr
 
 
 def test_readme_walkthrough(cluster):
