@@ -172,16 +172,23 @@ class Transfer:
     nbytes: int
     first_byte: float | None              # GET: seconds until the first byte of the body
     cpu: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)  # the answer's headers (the last answer's, as sent)
 
     @property
     def mb_s(self) -> float:
         return self.nbytes / self.seconds / MB
 
 
-def curl(method: str, url: str, upload: Path | None = None, headers=(), watch: dict | None = None) -> Transfer:
-    """One curl PUT (``-T upload``) or GET (to /dev/null); ``watch`` maps labels to pids to meter."""
+def curl(method: str, url: str, upload: Path | None = None, headers=(), watch: dict | None = None,
+         ok=("200",)) -> Transfer:
+    """One curl PUT (``-T upload``) or GET (to /dev/null); ``watch`` maps labels to pids to meter.
+
+    A status not in ``ok`` raises Unavailable; the answer's headers are in ``Transfer.headers``.
+    """
     answer = ROOT / f"answer-{os.getpid()}"      # a PUT's (short) answer, shown if it is an error
+    head = ROOT / f"headers-{os.getpid()}"
     command = ["curl", "-sS", "-X", method, "-o", str(answer) if upload else "/dev/null", "-H", "Expect:",
+               "-D", str(head),
                "-w", "%{http_code} %{time_total} %{size_upload} %{size_download} %{time_starttransfer}", url]
     command += ["-T", str(upload)] if upload else []
     for header in headers:
@@ -191,11 +198,15 @@ def curl(method: str, url: str, upload: Path | None = None, headers=(), watch: d
     out = subprocess.run(command, capture_output=True, text=True, timeout=600).stdout.split()
     text = answer.read_text(errors="replace")[:120] if upload and answer.exists() else ""
     answer.unlink(missing_ok=True)
-    if not out or out[0] != "200":
+    lines = head.read_text(errors="replace").splitlines() if head.exists() else []
+    head.unlink(missing_ok=True)
+    if not out or out[0] not in ok:
         raise Unavailable(f"curl {method} {url} answered {out[:1]} {text}")
     seconds = float(out[1])
     cpu = {label: 100 * (cpu_seconds(pid) - before[label]) / seconds for label, pid in watch.items()}
-    return Transfer(seconds, int(float(out[2]) + float(out[3])), None if upload else float(out[4]), cpu)
+    received = dict(line.split(": ", 1) for line in lines if ": " in line)
+    return Transfer(seconds, int(float(out[2]) + float(out[3])), None if upload else float(out[4]), cpu,
+                    received)
 
 
 # ---------------------------------------------------------------- processes

@@ -48,6 +48,7 @@ class ContentStore:
         for folder in (self.objects, self.temp):
             folder.mkdir(parents=True, exist_ok=True)
         self._index: dict[str, set[str]] = {}     # key -> file names in objects/
+        self._verified: dict[str, tuple] = {}     # path -> identity of the file last found good
         self._lock = threading.Lock()
         self.scan()
 
@@ -105,12 +106,20 @@ class ContentStore:
         except (FileNotFoundError, IsADirectoryError):
             self.forget(key)
             raise ObjectNotFound(f"object {key} not found") from None
-        if not self.matches(key, file):
+        if not self.known_good(file) and not self.matches(key, file):
             file.close()
             self.remove_corrupt(path)
             raise ObjectNotFound(f"object {key} was corrupt and has been removed")
+        self.mark_good(file)
         file.seek(0)
         return file
+
+    def known_good(self, file) -> bool:
+        """Whether this very file (inode, size, mtime) was already found to match its name."""
+        return self._verified.get(file.name) == _identity(os.fstat(file.fileno()))
+
+    def mark_good(self, file) -> None:
+        self._verified[file.name] = _identity(os.fstat(file.fileno()))
 
     @staticmethod
     def matches(key: str, file) -> bool:
@@ -134,6 +143,11 @@ class ObjectsView(Resource):
 
     def get(self, name: str):
         return file_response(self.store.open_verified(name))
+
+
+def _identity(stat: os.stat_result) -> tuple:
+    """What changes when a file is rewritten: any write that corrupts it changes its mtime."""
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _sha256(file) -> bytes:

@@ -13,6 +13,7 @@ from chapter05_erasure.data_server.objects import ShardStore, parse_shard_name, 
 class ShardTempStore(chapter4.TempStore):
     """Temp objects that become shards."""
     objects: ShardStore
+    hash_while_writing = False   # the shard is read once at commit for its hash and its CRCs
 
     def check_name(self, name: str) -> str:
         parse_shard_name(name)
