@@ -18,7 +18,7 @@ stop_started() {
 }
 trap stop_started EXIT
 status=0
-"$PY" -m pytest "${@:-tests}" || status=$?
+"$PY" -m pytest --durations=25 "${@:-tests}" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests" >&2
 fi

@@ -52,13 +52,12 @@ class TempInfo:
 
 class TempStore:
     """``STORAGE_ROOT/temp``: uploads in progress, committed into a ``ContentStore``."""
-    hash_while_writing = True    # chapter 5's shards are hashed at commit instead
 
     def __init__(self, objects: ContentStore):
         self.objects = objects
         self.folder = objects.temp
         self._locks: dict[str, threading.RLock] = {}
-        self._hashes: dict = {}     # temp id -> (running SHA-256, bytes it covers): no re-read at commit
+        self._hashes: dict = {}     # temp id -> (running digest, bytes it covers): no re-read at commit
         self._guard = threading.Lock()
 
     def create(self, name: str, size: int) -> TempInfo:
@@ -127,18 +126,27 @@ class TempStore:
 
     def _hashed_matches(self, info: TempInfo, data: Path) -> bool:
         """Whether the temp hashes to its name: from the hash kept while appending, else by reading."""
-        sha, hashed = self._hashes.pop(info.Uuid, (None, -1))
-        if sha is not None and hashed == data.stat().st_size:
+        sha = self.kept_digest(info.Uuid, data)
+        if sha is not None:
             return digest.key(digest.encode(sha.digest())) == info.Name
         with open(data, "rb") as file:
             return self.objects.matches(info.Name, file)
 
+    def new_digest(self):
+        """What appends keep running over a temp's bytes (chapter 4: its SHA-256; chapter 5 adds CRCs)."""
+        return hashlib.sha256()
+
+    def kept_digest(self, temp_id: str, data: Path):
+        """The digest kept while appending, if it covers all of ``data``; else None (read the file)."""
+        sha, hashed = self._hashes.pop(temp_id, (None, -1))
+        return sha if sha is not None and hashed == data.stat().st_size else None
+
     def _hasher(self, temp_id: str, size: int):
-        """The running SHA-256 of the temp's first ``size`` bytes (a fresh one when it cannot be had)."""
+        """The running digest of the temp's first ``size`` bytes (a fresh one when it cannot be had)."""
         sha, hashed = self._hashes.pop(temp_id, (None, -1))
         if sha is not None and hashed == size:
             return sha
-        return hashlib.sha256() if size == 0 and self.hash_while_writing else _Unknown()
+        return self.new_digest() if size == 0 else _Unknown()
 
     def remove(self, temp_id: str) -> None:
         """Drop both files; waits for a PATCH in progress, so none re-creates them."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import Response, request
 
 from chapter01_single.errors import BadRequest, ObjectNotFound
+from chapter01_single.store import CHUNK
 from chapter03_metadata.common import digest
 from chapter04_dedup.data_server import objects as chapter4
 from chapter05_erasure.common.rs import BLOCK_PER_SHARD
@@ -86,13 +87,39 @@ class ShardStore(chapter4.ContentStore):
         (self.checksums / path.name).unlink(missing_ok=True)
 
 
+class ShardSummary:
+    """A shard's SHA-256 and the CRC-32 of each 8000-byte block, fed in pieces of any size."""
+
+    def __init__(self):
+        self.sha, self.crcs, self.tail = hashlib.sha256(), [], b""
+
+    def update(self, data) -> None:
+        self.sha.update(data)
+        view = memoryview(data)
+        if self.tail:                               # finish the block the last piece began
+            need = BLOCK_PER_SHARD - len(self.tail)
+            self.tail += view[:need]
+            view = view[need:]
+            if len(self.tail) < BLOCK_PER_SHARD:
+                return
+            self.crcs.append(zlib.crc32(self.tail))
+            self.tail = b""
+        whole = len(view) - len(view) % BLOCK_PER_SHARD
+        self.crcs.extend(zlib.crc32(view[at:at + BLOCK_PER_SHARD]) for at in range(0, whole, BLOCK_PER_SHARD))
+        self.tail = bytes(view[whole:])
+
+    def result(self) -> tuple[str, list[int]]:
+        """(shard key, block CRCs) of everything fed so far."""
+        crcs = self.crcs + [zlib.crc32(self.tail)] if self.tail else list(self.crcs)
+        return digest.key(digest.encode(self.sha.digest())), crcs
+
+
 def summarize(file) -> tuple[str, list[int]]:
     """(shard key, block CRCs) of a shard file, in one read."""
-    sha, crcs = hashlib.sha256(), []
-    while block := file.read(BLOCK_PER_SHARD):
-        sha.update(block)
-        crcs.append(zlib.crc32(block))
-    return digest.key(digest.encode(sha.digest())), crcs
+    summary = ShardSummary()
+    while chunk := file.read(CHUNK):
+        summary.update(chunk)
+    return summary.result()
 
 
 class ShardsView(chapter4.ObjectsView):

@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,20 @@ class TestTempEndpoints(_TempEndpoints):
         requests.patch(base + uuid, data=b"shard", timeout=10)
         assert requests.put(base + uuid, timeout=10).status_code == 200
         assert (Path(server.root) / "objects" / f"{'B' * 43}.2.{digest.key(digest.of(b'shard'))}").exists()
+
+    def test_a_shard_patched_in_uneven_pieces_gets_the_crc_of_every_block(self, cluster):
+        """The hash and block CRCs kept while appending equal those of the whole shard."""
+        server = cluster.data_servers[1]
+        base = f"http://{server.address}/temp/"
+        data = os.urandom(5 * 8000 + 77)
+        uuid = requests.post(base + "C" * 43 + ".3", headers={"size": str(len(data))}, timeout=10).text
+        for start, end in ((0, 1), (1, 7999), (7999, 8001), (8001, 30000), (30000, len(data))):
+            assert requests.patch(base + uuid, data=data[start:end], timeout=10).status_code == 200
+        assert requests.put(base + uuid, timeout=10).status_code == 200
+        name = f"{'C' * 43}.3.{digest.key(digest.of(data))}"
+        assert (Path(server.root) / "objects" / name).read_bytes() == data
+        stored = (Path(server.root) / "checksums" / name).read_bytes()
+        assert stored == b"".join(zlib.crc32(data[at:at + 8000]).to_bytes(4, "big") for at in range(0, len(data), 8000))
 
 
 class TestLocate(_Locate):
