@@ -4,7 +4,7 @@ Go: ``chapter2/apiServer/objects/{put,store,put_stream,get,get_stream}.go``. PUT
 to one random live data server; GET locates the object and streams it back. Neither holds a whole
 object in memory.
 """
-from flask import Response
+from flask import Response, request
 
 from chapter01_single.app import Resource
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
@@ -26,7 +26,7 @@ class ObjectsView(Resource):
     def put(self, name: str):
         """Stream the body to a random live data server."""
         server = self.choose_servers(1)[0]
-        objectstream.put_stream(server, name, request_body())
+        objectstream.put_stream(server, name, request_body(), request.content_length)
         return Response(status=200)
 
     def get(self, name: str):

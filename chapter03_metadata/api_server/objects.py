@@ -61,7 +61,7 @@ class ObjectsView(chapter2.ObjectsView):
         """Stream ``chunks`` to one data server under ``key(claimed)``; returns the size."""
         server = self.choose_servers(1)[0]
         body = VerifiedBody(chunks, claimed)
-        objectstream.put_stream(server, digest.key(claimed), body)
+        objectstream.put_stream(server, digest.key(claimed), body, request.content_length)
         return body.size
 
     def send_object(self, record: Version) -> Response:

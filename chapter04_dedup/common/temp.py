@@ -9,7 +9,7 @@ import logging
 import uuid
 from typing import Iterable
 
-from chapter02_distributed.common.objectstream import DataServerError, request, url
+from chapter02_distributed.common.objectstream import DataServerError, request, sized, url
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,8 @@ class TempUpload:
         return url(self.server, "temp", self.uuid)
 
     def send(self, chunks: Iterable[bytes]) -> None:
-        """Append ``chunks`` with one streaming PATCH."""
-        _checked("PATCH", self.url, data=chunks)
+        """Append ``chunks`` (the whole temp) with one streaming PATCH of a known length."""
+        _checked("PATCH", self.url, data=sized(chunks, self.size))
 
     def commit(self) -> None:
         _checked("PUT", self.url)

@@ -23,6 +23,7 @@ from chapter05_erasure.common import rs
 
 BATCH_BLOCKS = 32
 BATCH = BATCH_BLOCKS * rs.BLOCK_SIZE        # object bytes encoded or decoded at once
+FIRST_BATCH = 2 * rs.BLOCK_SIZE             # a GET's first batch is small: its first byte goes out sooner
 QUEUE_DEPTH = 4                              # batches buffered per shard writer
 PUT_WAIT = 30                                # seconds a writer may stall before the PUT fails
 
@@ -156,7 +157,7 @@ class RSGetStream:
         try:
             done, shards = self.base, self._first
             while shards is not None:
-                length = min(BATCH, self.size - done)
+                length = self._batch_length(done)
                 yield self._decode(shards, length)
                 done += length
                 shards = self._read_batch(done) if done < self.size else None
@@ -187,9 +188,13 @@ class RSGetStream:
         """Headers of the shard GETs (chapter 6 asks for a range)."""
         return {}
 
+    def _batch_length(self, done: int) -> int:
+        """Object bytes in the batch that starts at ``done``."""
+        return min(FIRST_BATCH if done == self.base else BATCH, self.size - done)
+
     def _read_batch(self, done: int) -> list | None:
         """The shard chunks of the batch starting at object byte ``done`` (None: missing)."""
-        want = rs.shard_size(min(BATCH, self.size - done))
+        want = rs.shard_size(self._batch_length(done))
         chunks: list = [None] * rs.ALL_SHARDS
         for index, response in list(self.readers.items()):
             try:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 import struct
+import uuid
 import zlib
 from pathlib import Path
 
@@ -78,7 +79,7 @@ class ShardStore(chapter4.ContentStore):
         return [value for (value,) in CRC.iter_unpack(raw[:len(raw) // 4 * 4])]
 
     def write_checksums(self, name: str, crcs: list[int]) -> None:
-        partial = self.checksums / f".{name}.part"
+        partial = self.checksums / f".{name}.{uuid.uuid4().hex}.part"   # two commits of one shard may race
         partial.write_bytes(b"".join(CRC.pack(c) for c in crcs))
         partial.replace(self.checksums / name)
 
