@@ -10,6 +10,7 @@ from chapter01_single.app import Resource
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
 from chapter01_single.objects import request_body
 from chapter02_distributed.common import objectstream
+from chapter02_distributed.common.relay import relay_body
 
 
 class NoDataServer(ServiceUnavailable):
@@ -45,9 +46,11 @@ class ObjectsView(Resource):
 
 
 def stream_response(upstream) -> Response:
-    """Relay a data server's streaming 200 with its Content-Length."""
-    response = Response(objectstream.iter_body(upstream), mimetype="application/octet-stream",
+    """Relay a data server's streaming 200 with its Content-Length (spliced where possible)."""
+    length = upstream.headers.get("Content-Length")
+    length = int(length) if length and length.isdigit() else None
+    response = Response(relay_body(upstream, request.environ, length), mimetype="application/octet-stream",
                         direct_passthrough=True)
-    if "Content-Length" in upstream.headers:
-        response.headers["Content-Length"] = upstream.headers["Content-Length"]
+    if length is not None:
+        response.content_length = length
     return response

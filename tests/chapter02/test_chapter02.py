@@ -3,8 +3,10 @@
 Chapter 1's contract is re-checked through the api server (inherited classes); the data-server
 contract (PUT/GET straight to a data server) is checked by the same classes on a data server.
 """
+import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,7 +40,25 @@ class TestObjects(_Objects):
 
 
 class TestStreaming(_Streaming):
-    """Bodies stream through the api hop both ways."""
+    """Bodies stream through the api hop both ways (a GET is spliced from socket to socket)."""
+
+    def test_head_sends_no_body_and_the_connection_stays_usable(self, client):
+        data = os.urandom(3 << 20)
+        client.put("t2-head", data)
+        with requests.Session() as session:
+            head = session.head(client.url("t2-head"), timeout=10)
+            assert head.status_code == 200 and head.headers["Content-Length"] == str(len(data))
+            assert session.get(client.url("t2-head"), timeout=10).content == data   # same connection
+
+    def test_a_client_that_hangs_up_mid_download_leaves_the_api_serving(self, client, front):
+        data = os.urandom(1 << 20) * 32
+        client.put("t2-leaves", data)
+        host, port = front.split(":")
+        for _ in range(3):
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(f"GET {client.url('t2-leaves')[len(client.base):]} HTTP/1.1\r\nHost: {front}\r\n\r\n".encode())
+                assert sock.recv(65536)
+        assert hashlib.sha256(client.get("t2-leaves").content).digest() == hashlib.sha256(data).digest()
 
 
 class TestNames(_Names):
