@@ -183,6 +183,11 @@ def curl(method: str, url: str, upload: Path | None = None, headers=(), watch: d
          ok=("200",)) -> Transfer:
     """One curl PUT (``-T upload``) or GET (to /dev/null); ``watch`` maps labels to pids to meter.
 
+    Dirty pages are flushed first (``sync``): the kernel's write-back of the transfer before (up to
+    ~400 MB of shards) otherwise slows whichever transfer comes next, which alternates between the
+    measured and the baseline path. Elasticsearch's translog fsync at the end of a PUT is the part
+    it slows most.
+
     A status not in ``ok`` raises Unavailable; the answer's headers are in ``Transfer.headers``.
     """
     answer = ROOT / f"answer-{os.getpid()}"      # a PUT's (short) answer, shown if it is an error
@@ -194,6 +199,7 @@ def curl(method: str, url: str, upload: Path | None = None, headers=(), watch: d
     for header in headers:
         command += ["-H", header]
     watch = {**(watch or {}), "curl": "children"}
+    os.sync()          # start clean: no write-back left over from the transfer before (or a payload file)
     before = {label: cpu_seconds(pid) for label, pid in watch.items()}
     out = subprocess.run(command, capture_output=True, text=True, timeout=600).stdout.split()
     text = answer.read_text(errors="replace")[:120] if upload and answer.exists() else ""

@@ -6,6 +6,7 @@ tools run by hand or from cron: ``delete_old_metadata`` (keep each name's 5 newe
 ``object_scanner`` (check every object a data server holds shards of, rebuild what is missing).
 ``common.es`` adds the maintenance queries (a paged composite aggregation, exact ``term`` counts).
 Reused: the api server is chapter 7's, unchanged; the scanner drives chapter 5's ``RSGetStream``
-and repair placement with chapter 2's heartbeat listener and chapter 5's locator.
+and repair placement with chapter 2's heartbeat listener and chapter 5's locator, and unpacks chapter 7's
+packed objects (``common.packed.unpack``) before it checks their hash.
 Fixes D2, D12 (garbage), D15 (tombstones kept), D16, D20 (all names, real version lists).
 """

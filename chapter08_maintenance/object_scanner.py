@@ -4,10 +4,10 @@ Env: ``STORAGE_ROOT`` of one data server, ``ES_SERVER``, ``RABBITMQ_SERVER``. Th
 to heartbeats like an api server (the book's knew no live server, so it could not place a missing
 shard), then checks each object this server holds a shard of, once (not once per shard): every
 shard is read where it lives (the data server checks each block's CRC and removes a corrupt
-shard), the object is decoded and its SHA-256 compared with the canonical hash, and each shard
-that is missing, corrupt or short is rebuilt from four others and written through temp + commit,
-to its own server if alive (a server restarted empty included), else to a live server that holds
-no shard of the object.
+shard), the object is decoded (and unpacked, if chapter 7 gzipped it before encoding) and its
+SHA-256 compared with the canonical hash, and each shard that is missing, corrupt or short is
+rebuilt from four others and written through temp + commit, to its own server if alive (a server
+restarted empty included), else to a live server that holds no shard of the object.
 """
 import hashlib
 import logging
@@ -22,6 +22,7 @@ from chapter05_erasure.api_server.locate import Locator
 from chapter05_erasure.api_server.objects import repair_target
 from chapter05_erasure.common import rs
 from chapter05_erasure.common.shards import RSGetStream
+from chapter07_gzip.common.packed import packed_length, unpack
 from chapter08_maintenance.common.es import MaintenanceMetadata
 from chapter08_maintenance.common.tool import run
 from chapter08_maintenance.delete_orphan_object import shard_keys
@@ -83,9 +84,10 @@ def scan(key: str, metadata, servers, locator, report: Report) -> None:
     report.checked += 1
     for attempt in range(2):
         locations = locator.locate(key)
-        stream = ScanStream(locations, key, size, repair_target(servers, locations))
+        packed = packed_length(locations, key, size)       # chapter 7 may have gzipped it first
+        stream = ScanStream(locations, key, packed or size, repair_target(servers, locations))
         sha = hashlib.sha256()
-        for part in stream:
+        for part in (stream if packed is None else unpack(stream, size)):
             sha.update(part)
         report.repaired += len(stream.repaired)
         for index in stream.repaired:

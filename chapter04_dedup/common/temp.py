@@ -27,12 +27,13 @@ class TempUpload:
     def url(self) -> str:
         return url(self.server, "temp", self.uuid)
 
-    def send(self, chunks: Iterable[bytes]) -> None:
-        """Append ``chunks`` (the whole temp) with one streaming PATCH of a known length."""
-        _checked("PATCH", self.url, data=sized(chunks, self.size))
+    def send(self, chunks: Iterable[bytes], exact: bool = True) -> None:
+        """Append ``chunks`` with one streaming PATCH: exactly ``size`` bytes, or at most (``exact=False``)."""
+        _checked("PATCH", self.url, data=sized(chunks, self.size if exact else None))
 
-    def commit(self) -> None:
-        _checked("PUT", self.url)
+    def commit(self, size: int | None = None) -> None:
+        """Commit; ``size`` ends a temp that was given more room than it used (chapter 7)."""
+        _checked("PUT", self.url, headers={} if size is None else {"size": str(size)})
         self.committed = True
 
     def abort(self) -> None:

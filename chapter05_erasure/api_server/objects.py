@@ -21,6 +21,7 @@ from chapter05_erasure.common.shards import RSGetStream, RSPutStream
 
 class ObjectsView(chapter4.ObjectsView):
     """Objects stored as six shards on six data servers."""
+    put_stream = RSPutStream        # chapter 7 compresses what it encodes
 
     def store_object(self, claimed: str, chunks: Iterable[bytes]) -> int:
         size = chapter4.content_length()
@@ -28,7 +29,7 @@ class ObjectsView(chapter4.ObjectsView):
         if len(self.locator.locate(key)) >= rs.DATA_SHARDS:
             return chapter4.prove_possession(chunks, claimed)
         body = VerifiedBody(chunks, claimed)
-        with RSPutStream(self.choose_servers(rs.ALL_SHARDS), key, size) as stream:
+        with self.put_stream(self.choose_servers(rs.ALL_SHARDS), key, size) as stream:
             stream.write(body)
             if body.size != size:
                 raise BadRequest(f"the body has {body.size} bytes, not its Content-Length {size}")

@@ -31,21 +31,7 @@ class RangedGetStream(RSGetStream):
         return {"Range": f"bytes={self.base // rs.BLOCK_SIZE * rs.BLOCK_PER_SHARD}-"}
 
     def __iter__(self):
-        skip, left = self.first - self.base, self.last - self.first + 1
-        parts = super().__iter__()
-        try:
-            for part in parts:
-                if skip:
-                    cut = min(skip, len(part))
-                    part, skip = part[cut:], skip - cut
-                part = part[:left]
-                left -= len(part)
-                if part:
-                    yield part
-                if left == 0:
-                    return
-        finally:
-            parts.close()
+        return ranges.cut(super().__iter__(), self.first - self.base, self.last - self.first + 1)
 
 
 class ObjectsView(chapter5.ObjectsView):

@@ -5,6 +5,7 @@ single byte range is ignored (the whole object is sent, as RFC 9110 allows); a r
 past the end is ``416`` with ``Content-Range: bytes */<size>``.
 """
 import re
+from typing import Iterator
 
 from chapter01_single.errors import StorageError
 
@@ -37,6 +38,23 @@ def parse(header: str | None, size: int) -> tuple[int, int] | None:
 
 def content_range(first: int, last: int, size: int) -> str:
     return f"bytes {first}-{last}/{size}"
+
+
+def cut(parts: Iterator[bytes], skip: int, length: int) -> Iterator[bytes]:
+    """``length`` bytes of ``parts`` after its first ``skip``; ``parts`` is closed at the end."""
+    try:
+        for part in parts:
+            if skip:
+                taken = min(skip, len(part))
+                part, skip = part[taken:], skip - taken
+            part = part[:length]
+            length -= len(part)
+            if part:
+                yield part
+            if length == 0:
+                return
+    finally:
+        parts.close()
 
 
 def _unsatisfiable(size: int) -> RangeNotSatisfiable:

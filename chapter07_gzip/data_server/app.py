@@ -4,7 +4,7 @@ from flask import Flask
 from chapter06_resumable.data_server.app import create_app as create_resumable_server  # unchanged since chapter 6
 from chapter07_gzip import config as settings
 from chapter07_gzip.data_server.objects import GzipShardStore, ShardsView
-from chapter07_gzip.data_server.temp import GzipTempStore
+from chapter07_gzip.data_server.temp import GzipTempStore, TempView
 
 
 def create_app(config: dict | None = None, store: GzipShardStore | None = None, **parts) -> Flask:
@@ -12,4 +12,5 @@ def create_app(config: dict | None = None, store: GzipShardStore | None = None, 
     store = store or GzipShardStore(config["STORAGE_ROOT"])
     parts.setdefault("temps", GzipTempStore(store, config["GZIP_LEVEL"]))
     parts.setdefault("objects_view", ShardsView)
+    parts.setdefault("temp_view", TempView)
     return create_resumable_server(config, store=store, **parts)

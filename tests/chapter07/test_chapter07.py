@@ -3,15 +3,18 @@
 Chapter 6's contract (resumable upload, ranges, repair, dedup) is inherited unchanged: the book's
 chapter 7 lost the resumable temp endpoints (D3), these tests prove they are here.
 """
+import base64
 import gzip
+import hashlib
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests import walkthrough
-from tests.chapter05.test_chapter05 import shard_files
+from tests.chapter05.test_chapter05 import K251_SHARD_HASHES, shard_bytes, shard_files
 from tests.chapter06 import test_chapter06 as chapter6
 from tests.chapter07.conftest import LEGACY
 
@@ -20,11 +23,19 @@ README = Path(__file__).resolve().parents[2] / "chapter07_gzip" / "README.md"
 TestObjects = type("TestObjects", (chapter6.TestObjects,), {})
 class TestStreaming(chapter6.TestStreaming):
     def test_get_has_exact_content_length(self, client):
-        """Book §4.7: a client that accepts gzip (requests does) gets a gzip body without a length;
-        one that asks for identity still gets the exact Content-Length."""
-        client.put("t7-length", b"x" * 12345)
-        assert client.get("t7-length", headers={"Accept-Encoding": "identity"}).headers["Content-Length"] == "12345"
-        assert "Content-Length" not in client.get("t7-length", headers={"Accept-Encoding": "gzip"}).headers
+        """Book §4.7: a client that accepts gzip (requests does) gets a gzip body: a plain object's
+        is compressed on the fly, without a length; a packed object's is its stored stream, with
+        its exact length. One that asks for identity still gets the object's Content-Length."""
+        plain, packed = os.urandom(12345), b"x" * 12345
+        for name, data in (("t7-length-plain", plain), ("t7-length-packed", packed)):
+            client.put(name, data)
+            assert client.get(name, headers={"Accept-Encoding": "identity"}).headers["Content-Length"] == "12345"
+        assert "Content-Length" not in client.get("t7-length-plain", headers={"Accept-Encoding": "gzip"}).headers
+        with requests.get(client.url("t7-length-packed"), headers={"Accept-Encoding": "gzip"}, stream=True,
+                          timeout=10) as answer:
+            body = answer.raw.read(decode_content=False)
+        assert answer.headers["Content-Encoding"] == "gzip" and answer.headers["Content-Length"] == str(len(body))
+        assert gzip.decompress(body) == packed and len(body) < 200
 TestNames = type("TestNames", (chapter6.TestNames,), {})
 TestDigest = type("TestDigest", (chapter6.TestDigest,), {})
 TestVersions = type("TestVersions", (chapter6.TestVersions,), {})
@@ -34,7 +45,17 @@ TestTempEndpoints = type("TestTempEndpoints", (chapter6.TestTempEndpoints,), {})
 TestLocate = type("TestLocate", (chapter6.TestLocate,), {})
 TestMembership = type("TestMembership", (chapter6.TestMembership,), {})
 TestIntegrity = type("TestIntegrity", (chapter6.TestIntegrity,), {})
-TestShards = type("TestShards", (chapter6.TestShards,), {})
+class TestShards(chapter6.TestShards):
+    def test_the_100000_byte_vector_has_the_books_shard_hashes(self, client, cluster):
+        """Chapter 7 packs a compressible whole-object PUT (README): uploaded resumably, which
+        stays plain, the §7.2 vector still gets the book's shards (kept gzipped at rest)."""
+        data = bytes(k % 251 for k in range(100000))
+        location = chapter6.start_upload(client, "t7-k251", data)
+        assert chapter6.send(client.base, location, data, 0).status_code == 200
+        files = shard_files(cluster, data)
+        assert [base64.b64encode(hashlib.sha256(shard_bytes(files[i])).digest()).decode() for i in range(6)] \
+            == K251_SHARD_HASHES
+        assert client.get("t7-k251").content == data
 TestResumableUpload = type("TestResumableUpload", (chapter6.TestResumableUpload,), {})
 TestTokens = type("TestTokens", (chapter6.TestTokens,), {})
 TestRanges = type("TestRanges", (chapter6.TestRanges,), {})
@@ -44,13 +65,29 @@ class TestCompressionAtRest:
     """Shards shrink when they can, never grow, and both formats read back."""
 
     def test_compressible_data_is_stored_as_small_gzip_shards(self, client, cluster):
+        """Uploaded resumably (so not packed), text is kept as the book's gzip shard files."""
         data = b"2026-11-22 04:00:00 INFO request served in 3 ms\n" * 100000
-        client.put("t7-text", data)
+        location = chapter6.start_upload(client, "t7-text", data)
+        assert chapter6.send(client.base, location, data, 0).status_code == 200
         files = shard_files(cluster, data)
         assert all(f.name.endswith(".gz") for f in files.values())
         assert sum(f.stat().st_size for f in files.values()) < len(data) * 1.5 * 0.05
         assert gzip.decompress(files[0].read_bytes())[:8000] == data[:8000]      # the book's format: gzip
         assert client.get("t7-text").content == data
+
+    def test_a_compressible_put_is_packed_and_all_six_shards_are_small(self, client, cluster):
+        """Gzipped before it is encoded, so the parity shards shrink too; the data shards, block
+        by block, are one gzip stream of the object."""
+        data = b"".join(b"2026-11-22 04:%02d:%02d INFO request %d served\n" % (k // 60 % 60, k % 60, k)
+                        for k in range(200000))
+        client.put("t7-packed", data)
+        files = shard_files(cluster, data)
+        shards = [shard_bytes(files[i]) for i in range(6)]
+        assert len(set(map(len, shards))) == 1 and len(shards[0]) * 4 < len(data) * 0.2
+        stream = b"".join(shards[i][at:at + 8000] for at in range(0, len(shards[0]), 8000) for i in range(4))
+        assert gzip.decompress(stream) == data
+        assert client.get("t7-packed").content == data
+        assert client.get("t7-packed", headers={"Range": "bytes=1000000-1000099"}).content == data[1000000:1000100]
 
     def test_incompressible_data_is_never_stored_larger_than_plain(self, client, cluster):
         data = os.urandom(1 << 20)
