@@ -9,6 +9,7 @@ from flask import Response, request
 from werkzeug.wsgi import wrap_file
 
 from chapter01_single.app import Resource
+from chapter01_single.body import request_stream
 from chapter01_single.errors import BadRequest
 from chapter01_single.store import CHUNK, FileStore, read_chunks
 
@@ -38,10 +39,11 @@ def request_body(size: int = CHUNK) -> Iterator[bytes]:
     """The request body in chunks, the last one held back until the body is known complete.
 
     gunicorn simply ends the stream when a client hangs up early; without this check a short
-    upload would be stored as if it were whole.
+    upload would be stored as if it were whole. Under gunicorn the chunks come straight from the
+    socket (``body.SocketBody``), each exactly ``size`` bytes but the last.
     """
     expected, total, held = request.content_length, 0, None
-    for chunk in read_chunks(request.stream, size):
+    for chunk in read_chunks(request_stream(), size):
         total += len(chunk)
         if held is not None:
             yield held

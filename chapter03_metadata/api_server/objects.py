@@ -15,6 +15,7 @@ from flask import Response, request
 from chapter01_single.errors import BadRequest, ObjectNotFound
 from chapter01_single.names import NamePolicy
 from chapter01_single.objects import request_body
+from chapter01_single.store import CHUNK
 from chapter02_distributed.api_server import objects as chapter2
 from chapter02_distributed.common import objectstream
 from chapter03_metadata.common import digest
@@ -33,6 +34,7 @@ class MetadataNames(NamePolicy):
 class ObjectsView(chapter2.ObjectsView):
     """Versioned objects: metadata in Elasticsearch, content under its hash."""
     names = MetadataNames()
+    body_chunk = CHUNK              # bytes per chunk of a PUT's body (chapter 5: an encoding batch)
 
     def __init__(self, servers, locator, metadata: Metadata):
         super().__init__(servers, locator)
@@ -41,7 +43,7 @@ class ObjectsView(chapter2.ObjectsView):
     def put(self, name: str):
         """Store the body under its verified hash, then add a version."""
         claimed = digest.from_header(request.headers.get("Digest"))
-        size = self.store_object(claimed, request_body())
+        size = self.store_object(claimed, request_body(self.body_chunk))
         record = self.metadata.add_version(name, claimed, size)
         return Response(status=200, headers={"X-Version": str(record.version)})
 

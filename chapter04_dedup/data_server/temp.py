@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import Response, request
 
 from chapter01_single.app import Resource
+from chapter01_single.body import request_stream
 from chapter01_single.errors import BadRequest, ObjectNotFound, StorageError
 from chapter01_single.store import CHUNK
 from chapter03_metadata.common import digest
@@ -191,7 +192,7 @@ class TempView(Resource):
         return Response(info.Uuid, mimetype="text/plain")
 
     def patch(self, name: str):
-        self.temps.append(name, request.stream)
+        self.temps.append(name, request_stream())
         return Response(status=200)
 
     def put(self, name: str):

@@ -16,12 +16,13 @@ from chapter03_metadata.common import digest
 from chapter03_metadata.common.es import Version
 from chapter04_dedup.api_server import objects as chapter4
 from chapter05_erasure.common import rs
-from chapter05_erasure.common.shards import RSGetStream, RSPutStream
+from chapter05_erasure.common.shards import BATCH, RSGetStream, RSPutStream
 
 
 class ObjectsView(chapter4.ObjectsView):
     """Objects stored as six shards on six data servers."""
     put_stream = RSPutStream        # chapter 7 compresses what it encodes
+    body_chunk = BATCH              # the body arrives in encoding batches: no regrouping copies
 
     def store_object(self, claimed: str, chunks: Iterable[bytes]) -> int:
         size = chapter4.content_length()

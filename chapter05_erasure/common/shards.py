@@ -264,6 +264,9 @@ def rebatch(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
     """Regroup ``chunks`` into pieces of exactly ``size`` bytes, then one shorter last piece."""
     buffer = bytearray()
     for chunk in chunks:
+        if not buffer and len(chunk) == size:      # already a whole piece: pass it on uncopied
+            yield chunk
+            continue
         buffer += chunk
         while len(buffer) >= size:
             yield bytes(buffer[:size])

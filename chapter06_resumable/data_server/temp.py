@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Response, request
 
+from chapter01_single.body import request_stream
 from chapter01_single.errors import BadRequest, StorageError
 from chapter01_single.objects import file_response  # unchanged since chapter 1
 from chapter04_dedup.data_server import temp as chapter4
@@ -95,7 +96,7 @@ class TempView(chapter4.TempView):
             return super().patch(name)
         if not re.fullmatch(r"[0-9]{1,18}", offset):
             raise BadRequest("offset must be a whole number of bytes")
-        self.temps.write_at(name, int(offset), request.stream)
+        self.temps.write_at(name, int(offset), request_stream())
         return Response(status=200)
 
 

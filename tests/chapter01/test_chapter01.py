@@ -79,6 +79,24 @@ class TestStreaming:
         time.sleep(0.5)
         assert client.get("t1-hangup").content == b"old content"
 
+    def test_two_uploads_pipelined_on_one_connection_are_both_stored(self, client, front):
+        """The body is read straight from the socket: bytes past it belong to the next request."""
+        bodies = {"t1-pipe-a": os.urandom(100), "t1-pipe-b": os.urandom(70000)}   # a and b in one recv
+        wire = b""
+        for name, data in bodies.items():
+            headers = "".join(f"{k}: {v}\r\n" for k, v in client.headers_for(data).items())
+            wire += (f"PUT /objects/{name} HTTP/1.1\r\nHost: {front}\r\nContent-Length: {len(data)}\r\n"
+                     f"{headers}\r\n").encode() + data
+        host, port = front.split(":")
+        with socket.create_connection((host, int(port)), timeout=20) as sock:
+            sock.sendall(wire)                      # both requests in one go, as a pipelining client
+            answers = b""
+            while answers.count(b"\r\n\r\n") < 2 and (more := sock.recv(65536)):
+                answers += more
+        assert answers.count(b"HTTP/1.1 200") == 2, answers[:300]
+        for name, data in bodies.items():
+            assert client.get(name).content == data
+
     def test_get_has_exact_content_length(self, client):
         client.put("t1-length", b"x" * 12345)
         assert client.get("t1-length").headers["Content-Length"] == "12345"
