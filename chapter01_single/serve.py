@@ -5,6 +5,8 @@ One worker process (so a data server's locate map is one) with many threads; req
 (heartbeats, listeners) start inside that worker process after the fork and stop with it; SIGTERM
 or SIGINT stops the server within ``GRACEFUL_SECONDS`` plus a little.
 """
+import ctypes
+import ctypes.util
 import logging
 from typing import Protocol
 
@@ -15,6 +17,11 @@ from chapter01_single.app import WORKERS, setup_logging
 
 THREADS = 32
 GRACEFUL_SECONDS = 3
+# glibc malloc: buffers up to 32 MiB come from the heap and up to 16 MiB of freed memory stays
+# there. By default every buffer of 128 KiB or more (a 1 MB chunk, a 256 KB shard) is a fresh
+# mmap whose pages the kernel must fault in and zero: measured, that made Reed-Solomon encoding
+# 2.5 times slower (340,000 page faults per 200 MB encoded, against 5,000).
+MALLOC_OPTIONS = {-3: 32 << 20, -1: 16 << 20}    # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
 
 log = logging.getLogger(__name__)
 
@@ -69,5 +76,16 @@ def _stop(workers) -> None:
 def run(create_app) -> None:
     """Entry point of every server: log to stderr, build the app, serve it."""
     setup_logging()
+    tune_malloc()
     app = create_app()
     serve(app, app.config["LISTEN_ADDRESS"])
+
+
+def tune_malloc() -> None:
+    """Apply ``MALLOC_OPTIONS`` where the C library is glibc (elsewhere: nothing to do)."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    for option, value in MALLOC_OPTIONS.items():
+        mallopt(option, value)
