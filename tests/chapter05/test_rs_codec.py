@@ -1,8 +1,9 @@
 """Unit tests of the chapter-5 Reed-Solomon codec (chapter05_erasure.common.rs), no servers.
 
 The shards must equal the book's Go encoder byte for byte (contract §7.2), the matrix must be
-klauspost's default (§7.1), any 4 of the 6 shards must give the object back, and the fast numpy
-path must agree with the plain-Python reference path.
+klauspost's default (§7.1), any 4 of the 6 shards must give the object back, and the fast paths
+must agree with the plain-Python reference path. Every test runs twice: with ISA-L's matrix
+products (``isal_ec``, installed by the scripts) and with the numpy tables used without it.
 """
 import base64
 import hashlib
@@ -11,7 +12,7 @@ import random
 
 import pytest
 
-from chapter05_erasure.common import rs
+from chapter05_erasure.common import isal_ec, rs
 
 BOOK_OBJECT = b"this object will be separate to 4+2 shards"
 BOOK_SHARDS_HEX = [
@@ -34,6 +35,16 @@ FOUR_OF_SIX = list(itertools.combinations(range(rs.ALL_SHARDS), rs.DATA_SHARDS))
 FIVE_OF_SIX = list(itertools.combinations(range(rs.ALL_SHARDS), rs.DATA_SHARDS + 1))
 # A multi-block object whose last block gives odd-length pieces (exercises the odd-byte path).
 ODD_TAIL_SIZE = 3 * rs.BLOCK_SIZE + 4 * 333 - 2
+
+
+@pytest.fixture(autouse=True, params=["isal", "numpy"])
+def backend(request, monkeypatch):
+    """The GF matrix products of this run: ISA-L, or numpy as without the library."""
+    if request.param == "isal":
+        assert isal_ec.available, "ISA-L (libisal.so.2) is missing: bash scripts/test.sh installs libisal2"
+    else:
+        monkeypatch.setattr(isal_ec, "available", False)
+    return request.param
 
 
 def random_bytes(size: int, seed: int = 5) -> bytes:
