@@ -30,6 +30,7 @@ SHARD_FILE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-5])\.([A-Za-z0-9_-]{43})\Z")
 SHARD_NAME = re.compile(r"([A-Za-z0-9_-]{43})\.([0-5])\Z")
 CRC = struct.Struct(">I")
 BLOCKS_PER_READ = 32
+FIRST_READ = 2          # blocks of the first read: the response (and its headers) leaves sooner
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,9 @@ class ShardsView(chapter4.ObjectsView):
         skip = start - number * BLOCK_PER_SHARD
         file.seek(number * BLOCK_PER_SHARD)
         with file:
-            while data := read_full(file, BLOCK_PER_SHARD * BLOCKS_PER_READ):
+            blocks = FIRST_READ
+            while data := read_full(file, BLOCK_PER_SHARD * blocks):
+                blocks = BLOCKS_PER_READ
                 view = memoryview(data)
                 for offset in range(0, len(data), BLOCK_PER_SHARD):
                     block = view[offset:offset + BLOCK_PER_SHARD]
