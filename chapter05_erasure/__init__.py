@@ -1,7 +1,7 @@
 """Chapter 5: erasure coding, Reed-Solomon 4+2 (book §3.4, §4.5, §7.1, §7.2).
 
-New: ``common.rs`` (the codec: GF(2^8) with 0x11D and the klauspost matrix, numpy fast path and a
-plain-Python reference), ``common.shards`` (``RSPutStream``: six shard uploads in parallel, all
+New: ``common.rs`` (the codec: GF(2^8) with 0x11D and the klauspost matrix, fast path by ISA-L
+(``common.isal_ec``) or numpy, and a plain-Python reference), ``common.shards`` (``RSPutStream``: six shard uploads in parallel, all
 committed or all dropped; ``RSGetStream``: any four shards, repair on the side); on data servers
 ``ShardStore`` (shard files with per-block CRC-32 checksums, several indexes per key), the shard
 GET that never sends a corrupt block, and the shard-aware locate reply.
