@@ -152,6 +152,7 @@ class TestDeleteOrphanObject:
                 if client.put(f"t8-busy-{i}", data).status_code == 200:
                     stored.append((f"t8-busy-{i}", data))
                 i += 1
+                stop.wait(0.05)     # a steady trickle: unthrottled, every upload lengthens the next tool run
         uploader = threading.Thread(target=upload)
         uploader.start()
         try:
