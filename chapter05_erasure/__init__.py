@@ -2,7 +2,9 @@
 
 New: ``common.rs`` (the codec: GF(2^8) with 0x11D and the klauspost matrix, fast path by ISA-L
 (``common.isal_ec``) or numpy, and a plain-Python reference), ``common.shards`` (``RSPutStream``: six shard uploads in parallel, all
-committed or all dropped; ``RSGetStream``: any four shards, repair on the side); on data servers
+committed or all dropped; ``RSGetStream``: any four shards, the parity opened after the first
+batch, repair on the side), ``common.fetch`` (shard GETs written together from one thread on kept
+``http.client`` connections, answered in turn); on data servers
 ``ShardStore`` (shard files with per-block CRC-32 checksums, several indexes per key), the shard
 GET that never sends a corrupt block, and the shard-aware locate reply.
 Changed: the api ``ObjectsView`` overrides chapter 4's ``store_object`` and chapter 3's

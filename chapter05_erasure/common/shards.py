@@ -3,7 +3,8 @@
 Fixed per D4, D5, D13: each shard goes to its server as one streaming temp upload (``POST`` +
 one ``PATCH`` + ``PUT``), the six in parallel, fed through bounded queues; any shard failure drops
 all six temps. Reading needs any four shards; every located shard is read (so a corrupt one is
-found), and shards missing or failing in the first batch are rebuilt on the side and written back
+found; the parity shards only after the first batch went out when the four data shards are
+there), and shards missing or failing in the first batch are rebuilt on the side and written back
 (best effort: a repair that cannot keep up is dropped, never slowing the GET).
 
     object bytes:  | block 0 (32000) | block 1 | ... |      a batch = BATCH_BLOCKS blocks
@@ -17,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
 from chapter01_single.errors import ServiceUnavailable
-from chapter02_distributed.common.objectstream import DataServerError, request, url
+from chapter02_distributed.common.objectstream import DataServerError
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
+from chapter05_erasure.common.fetch import ShardFetch, path
 
 BATCH_BLOCKS = 32
 BATCH = BATCH_BLOCKS * rs.BLOCK_SIZE        # object bytes encoded or decoded at once
@@ -137,57 +139,82 @@ class RSPutStream:
 
 
 class RSGetStream:
-    """The object decoded from any four of its shards, with best-effort repair of the others."""
+    """The object decoded from any four of its shards, with best-effort repair of the others.
+
+    When the four data shards are all located, they alone are opened before the first batch is
+    sent (they are the object); the parity shards are opened, checked and repaired just after it.
+    """
     base = 0                    # the object byte (a block boundary) where reading starts
     background_repairs = True   # commit repairs after the response, without waiting (a tool waits)
     repair_wait = 0.0           # seconds a batch may wait for a slow repair before it is dropped
 
     def __init__(self, locations: dict[int, str], key: str, size: int, repair_target=None):
-        self.key, self.size = key, size
+        self.key, self.size, self.locations = key, size, locations
         self.repair_target = repair_target          # (shard index, own server or None) -> server
-        self.readers = dict(zip(locations, _pool.map(lambda i: self._open(i, locations[i]), locations)))
-        self.readers = {i: r for i, r in self.readers.items() if r is not None}
-        self.locations = locations
+        self.readers: dict[int, ShardFetch] = {}
         self.repairs: dict[int, ShardWriter] = {}
         self.repaired: list[int] = []             # filled when repairs are committed in the foreground
         self.dropped: list[int] = []              # shards that failed while being read
+        data = [i for i in locations if i < rs.DATA_SHARDS]
+        self._later = [i for i in locations if i >= rs.DATA_SHARDS] if len(data) == rs.DATA_SHARDS else []
         try:
-            self._first = self._read_batch(self.base)   # read now: failures here are still a 503
-        except ShardsUnavailable:
+            self._first = self._read_batch(self.base, self._open([i for i in locations if i not in self._later]))
+            if any(self._first[i] is None for i in range(rs.DATA_SHARDS)) and self._later:
+                self._open_later(self._first)     # a data shard failed: the parity is needed now
+            if sum(c is not None for c in self._first) < rs.DATA_SHARDS:
+                raise ShardsUnavailable(f"fewer than {rs.DATA_SHARDS} shards of {self.key} are readable")
+        except BaseException:
             self.close()
             raise
-        self._start_repairs()
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             done, shards = self.base, self._first
-            while shards is not None:
-                length = self._batch_length(done)
-                yield self._decode(shards, length)
+            length = self._batch_length(done)
+            yield rs.decode(shards, length)          # the first batch goes out before the parity is read
+            self._open_later(shards)
+            self._start_repairs(shards)
+            while True:
                 done += length
-                shards = self._read_batch(done) if done < self.size else None
+                if done >= self.size:
+                    break
+                length = self._batch_length(done)
+                shards = self._read_batch(done)
+                if sum(c is not None for c in shards) < rs.DATA_SHARDS:
+                    raise ShardsUnavailable(f"fewer than {rs.DATA_SHARDS} shards of {self.key} are readable")
+                yield self._decode(shards, length)
             self._commit_repairs()
         finally:
             self.close()
 
     def close(self) -> None:
-        for response in self.readers.values():
-            response.close()
+        for reader in self.readers.values():
+            reader.close()
         self.readers = {}
         for writer in self.repairs.values():
             _background.submit(writer.drop)
         self.repairs = {}
 
-    def _open(self, index: int, server: str):
-        try:
-            response = request("GET", url(server, "objects", f"{self.key}.{index}"), stream=True,
-                               headers=self.shard_headers())
-        except DataServerError:
-            return None
-        if response.status_code not in (200, 206):
-            response.close()
-            return None
-        return response
+    def _open(self, indexes: list[int]) -> dict[int, ShardFetch]:
+        """Send the GETs of shards ``indexes`` together, then keep those that answer 200/206."""
+        sent = {i: ShardFetch(self.locations[i], path("objects", f"{self.key}.{i}"), self.shard_headers())
+                for i in indexes}
+        opened = {}
+        for index, fetch in sent.items():
+            if fetch.answer() in (200, 206):
+                opened[index] = fetch
+            else:
+                fetch.close()
+        self.readers.update(opened)
+        return opened
+
+    def _open_later(self, first: list) -> None:
+        """Open the shards held back from the first batch and read their part of it into ``first``."""
+        later, self._later = self._later, []
+        if later:
+            for index, chunk in enumerate(self._read_batch(self.base, self._open(later))):
+                if index in later:
+                    first[index] = chunk
 
     def shard_headers(self) -> dict:
         """Headers of the shard GETs (chapter 6 asks for a range)."""
@@ -197,44 +224,45 @@ class RSGetStream:
         """Object bytes in the batch that starts at ``done``."""
         return min(FIRST_BATCH if done == self.base else BATCH, self.size - done)
 
-    def _read_batch(self, done: int) -> list | None:
-        """The shard chunks of the batch starting at object byte ``done`` (None: missing)."""
+    def _read_batch(self, done: int, readers: dict | None = None) -> list:
+        """The shard chunks of the batch starting at object byte ``done`` (None: missing or failed)."""
         want = rs.shard_size(self._batch_length(done))
         chunks: list = [None] * rs.ALL_SHARDS
-        for index, response in list(self.readers.items()):
-            try:
-                chunk = response.raw.read(want, decode_content=False) if want else b""
-            except Exception:     # a server died or cut a corrupt shard
-                chunk = b"" if want else None
-            if want and len(chunk) != want:
+        for index, reader in list((self.readers if readers is None else readers).items()):
+            chunk = reader.read(want)
+            if chunk is None:     # a server died or cut a corrupt shard
                 log.warning("shard %s.%d failed at object byte %d", self.key, index, done)
-                response.close()
+                reader.close()
                 del self.readers[index]
                 self.dropped.append(index)
             else:
                 chunks[index] = chunk
-        if sum(c is not None for c in chunks) < rs.DATA_SHARDS:
-            raise ShardsUnavailable(f"fewer than {rs.DATA_SHARDS} shards of {self.key} are readable")
         return chunks
 
     def _decode(self, shards: list, length: int) -> bytes:
         if self.repairs:
-            full = rs.reconstruct(shards)
-            for index, writer in list(self.repairs.items()):
-                if not writer.put(full[index], wait=self.repair_wait):
-                    log.warning("repair of %s.%d dropped: it could not keep up", self.key, index)
-                    _background.submit(self.repairs.pop(index).drop)
+            self._feed_repairs(shards)
         return rs.decode(shards, length)
 
-    def _start_repairs(self) -> None:
+    def _feed_repairs(self, shards: list) -> None:
+        full = rs.reconstruct(shards)
+        for index, writer in list(self.repairs.items()):
+            if not writer.put(full[index], wait=self.repair_wait):
+                log.warning("repair of %s.%d dropped: it could not keep up", self.key, index)
+                _background.submit(self.repairs.pop(index).drop)
+
+    def _start_repairs(self, first: list) -> None:
+        """Rewrite the shards missing from the first batch, starting with their part of it."""
         if self.repair_target is None:
             return
         for index in range(rs.ALL_SHARDS):
-            if self._first[index] is None:
+            if first[index] is None:
                 server = self.repair_target(index, self.locations.get(index))
                 if server:
                     self.repairs[index] = ShardWriter(server, f"{self.key}.{index}", rs.shard_size(self.size))
                     self.repairs[index].start()
+        if self.repairs:
+            self._feed_repairs(first)
 
     def _commit_repairs(self) -> None:
         """Finish and commit the repairs in the background: the response is complete."""

@@ -188,6 +188,22 @@ class TestIntegrity(_Integrity):
         wait_until(lambda: len(shard_files(cluster, data)) == 6 and shard_files(cluster, data)[0].stat().st_size
                    == 25000, 10, what="the repair")
 
+    def test_a_corrupt_parity_shard_read_after_the_first_batch_is_still_repaired(self, client, cluster):
+        """The parity shards are opened once the first batch is out; a bad one is still rebuilt."""
+        data = os.urandom(5 * 32000 * 4 + 77)        # several batches, the first one short
+        client.put("t5-parity", data)
+        path, sound = shard_files(cluster, data)[5], shard_files(cluster, data)[4]
+        original, untouched = shard_bytes(path), sound.stat()
+        raw = bytearray(path.read_bytes())
+        raw[100] ^= 0xFF                              # in the first batch: the shard fails when opened
+        path.write_bytes(bytes(raw))
+        assert client.get("t5-parity").content == data
+        wait_until(lambda: 5 in shard_files(cluster, data) and shard_bytes(shard_files(cluster, data)[5]) == original,
+                   10, what="the repair of the parity shard")
+        time.sleep(0.5)
+        after = shard_files(cluster, data)[4].stat()      # the sound parity shard was not rewritten
+        assert (after.st_ino, after.st_mtime_ns) == (untouched.st_ino, untouched.st_mtime_ns)
+
     def test_a_deleted_file_is_not_reported_by_locate(self, client, cluster):
         data = b"t5 vanishing shard"
         client.put("t5-vanish", data)

@@ -1,0 +1,131 @@
+"""Shard GETs sent together from one thread, answered in turn (the first byte of a GET waits less).
+
+``requests`` (and urllib3 under it) sends a request and waits for its answer in one call, so six
+shard GETs in parallel need six threads, and on two cores those threads mostly wait for each
+other's turn at the GIL: opening six shards that way took 13-18 ms, against 3-4 ms for one.
+Here each ``ShardFetch`` writes its request at once on a kept-alive ``http.client`` connection;
+reading the six status lines afterwards costs the time of the slowest, not the sum.
+
+Connections are kept per data server and reused only after their response was read to its end
+(any other end closes them). One that the server closed while idle is noticed before it is used
+(it reads as ready), and a reused connection that fails before its answer is retried once on a
+fresh one (a GET is safe to repeat).
+"""
+import http.client
+import select
+import threading
+from urllib.parse import quote
+
+from chapter02_distributed.common.objectstream import TIMEOUT
+
+_idle: dict[str, list[http.client.HTTPConnection]] = {}
+_lock = threading.Lock()
+MAX_IDLE = 16            # kept connections per data server
+
+
+def path(resource: str, name: str) -> str:
+    """``/<resource>/<name>`` with the name percent-encoded (as ``objectstream.url``)."""
+    return f"/{resource}/{quote(name, safe='')}"
+
+
+def _take(server: str) -> tuple[http.client.HTTPConnection, bool]:
+    """(a connection to ``server``, whether it was reused)."""
+    with _lock:
+        idle = _idle.get(server, [])
+        while idle:
+            connection = idle.pop()
+            if not _dropped(connection):
+                return connection, True
+            connection.close()
+    host, _, port = server.rpartition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT[0])
+    connection.connect()
+    connection.sock.settimeout(TIMEOUT[1])
+    return connection, False
+
+
+def _give_back(server: str, connection: http.client.HTTPConnection) -> None:
+    with _lock:
+        idle = _idle.setdefault(server, [])
+        if len(idle) < MAX_IDLE:
+            idle.append(connection)
+            return
+    connection.close()
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """An idle connection that reads as ready was closed by its server (or sent garbage)."""
+    if connection.sock is None:
+        return True
+    try:
+        return bool(select.select([connection.sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+class ShardFetch:
+    """``GET <path>`` on ``server``, sent by the constructor; ``answer()`` waits for the status."""
+
+    def __init__(self, server: str, path: str, headers: dict):
+        self.server, self.path, self.headers = server, path, headers
+        self.connection: http.client.HTTPConnection | None = None
+        self.response: http.client.HTTPResponse | None = None
+        self.reused = False
+        try:
+            self._send()
+        except (OSError, http.client.HTTPException):
+            self.close()
+
+    def _send(self) -> None:
+        self.connection, self.reused = _take(self.server)
+        self.connection.request("GET", self.path, headers=self.headers)
+
+    def answer(self) -> int | None:
+        """The response status, or None when the server could not be reached or failed."""
+        if self.connection is None:
+            return None
+        try:
+            self.response = self.connection.getresponse()
+        except (OSError, http.client.HTTPException):
+            if not self.reused:
+                self.close()
+                return None
+            self.close()                # the kept connection had gone stale: once more, on a new one
+            try:
+                self._send()
+                self.response = self.connection.getresponse()
+            except (OSError, http.client.HTTPException):
+                self.close()
+                return None
+        return self.response.status
+
+    def read(self, size: int) -> bytearray | None:
+        """Exactly ``size`` more body bytes; None when the body ends short or reading fails."""
+        buffer = bytearray(size)
+        try:
+            got = self.response.readinto(buffer) if size else 0
+        except (OSError, http.client.HTTPException, AttributeError):
+            got = -1
+        if got != size:
+            self.close()
+            return None
+        if self.response.isclosed():         # the whole body is read: the connection can serve again
+            self._release()
+        return buffer
+
+    def _release(self) -> None:
+        connection, response = self.connection, self.response
+        self.connection = self.response = None
+        if connection is not None and response is not None and not response.will_close:
+            _give_back(self.server, connection)
+        elif connection is not None:
+            connection.close()
+
+    def close(self) -> None:
+        """Done with it: a body not read to its end takes its connection down with it."""
+        if self.response is not None and self.response.isclosed():
+            self._release()
+            return
+        if self.connection is not None:
+            self.connection.close()
+        self.connection = self.response = None
