@@ -27,14 +27,21 @@ class TempUpload:
     def url(self) -> str:
         return url(self.server, "temp", self.uuid)
 
-    def send(self, chunks: Iterable[bytes], exact: bool = True) -> None:
-        """Append ``chunks`` with one streaming PATCH: exactly ``size`` bytes, or at most (``exact=False``)."""
-        _checked("PATCH", self.url, data=sized(chunks, self.size if exact else None))
+    def send(self, chunks: Iterable[bytes]) -> None:
+        """Append ``chunks`` with one streaming PATCH."""
+        _checked("PATCH", self.url, data=self.body(chunks))
 
-    def commit(self, size: int | None = None) -> None:
-        """Commit; ``size`` ends a temp that was given more room than it used (chapter 7)."""
-        _checked("PUT", self.url, headers={} if size is None else {"size": str(size)})
+    def body(self, chunks: Iterable[bytes]) -> Iterable[bytes]:
+        """The PATCH body: exactly ``size`` bytes, sent with that Content-Length."""
+        return sized(chunks, self.size)
+
+    def commit(self) -> None:
+        _checked("PUT", self.url, headers=self.commit_headers())
         self.committed = True
+
+    def commit_headers(self) -> dict:
+        """Headers of the committing PUT (chapter 7 tells a size there)."""
+        return {}
 
     def abort(self) -> None:
         """Drop the temp object; a failure is only logged (from chapter 6 on, a sweeper is the backstop)."""

@@ -40,10 +40,11 @@ class ShardsUnavailable(ServiceUnavailable):
 
 class ShardWriter(threading.Thread):
     """One shard's temp upload, fed by ``put`` and sent as one streaming PATCH."""
+    temp_class = TempUpload         # chapter 7 sends a shard of unknown length
 
-    def __init__(self, server: str, name: str, size: int, exact: bool = True):
+    def __init__(self, server: str, name: str, size: int):
         super().__init__(name=f"shard-writer {name}", daemon=True)
-        self.server, self.shard_name, self.size, self.exact = server, name, size, exact
+        self.server, self.shard_name, self.size = server, name, size
         self.queue: queue.Queue = queue.Queue(QUEUE_DEPTH)
         self.temp: TempUpload | None = None
         self.error: Exception | None = None
@@ -51,8 +52,8 @@ class ShardWriter(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.temp = TempUpload(self.server, self.shard_name, self.size)
-            self.temp.send(self._chunks(), self.exact)
+            self.temp = self.temp_class(self.server, self.shard_name, self.size)
+            self.temp.send(self._chunks())
         except Exception as error:   # reported through self.error, read by the feeding thread
             self.error = error
 
@@ -99,14 +100,11 @@ class ShardWriter(threading.Thread):
 
 
 class RSPutStream:
-    """Encode an object into 6 shards streamed to 6 servers; ``commit`` or drop them all.
+    """Encode an object of ``size`` bytes into 6 shards streamed to 6 servers; ``commit`` or drop them all."""
+    writer_class = ShardWriter
 
-    ``size`` is the object's size, or with ``exact=False`` the most it may have (its real size is
-    then given to ``commit``).
-    """
-
-    def __init__(self, servers: list[str], key: str, size: int, exact: bool = True):
-        self.writers = [ShardWriter(s, f"{key}.{i}", rs.shard_size(size), exact) for i, s in enumerate(servers)]
+    def __init__(self, servers: list[str], key: str, size: int):
+        self.writers = [self.writer_class(s, f"{key}.{i}", rs.shard_size(size)) for i, s in enumerate(servers)]
         for writer in self.writers:
             writer.start()
 
@@ -117,15 +115,17 @@ class RSPutStream:
                 if not writer.put(shard):
                     raise writer.error or DataServerError(f"{writer.server} stalled")
 
-    def commit(self, size: int | None = None) -> None:
-        """End the six PATCHes, then commit the six temps (all or nothing); ``size``: see the class."""
+    def commit(self) -> None:
+        """End the six PATCHes, then commit the six temps (all or nothing)."""
         for writer in self.writers:
             writer.finish()
         failed = [w for w in self.writers if w.error or w.is_alive() or w.temp is None]
         if failed:
             raise failed[0].error or DataServerError(f"shard upload to {failed[0].server} did not finish")
-        shard = None if size is None else rs.shard_size(size)
-        list(_pool.map(lambda w: w.temp.commit(shard), self.writers))
+        list(_pool.map(lambda w: self.commit_temp(w.temp), self.writers))
+
+    def commit_temp(self, temp: TempUpload) -> None:
+        temp.commit()
 
     def drop(self) -> None:
         list(_pool.map(lambda w: w.drop(), self.writers))

@@ -25,7 +25,8 @@ from isal import isal_zlib
 from chapter01_single.errors import StorageError
 from chapter02_distributed.common.objectstream import DataServerError, request, url
 from chapter05_erasure.common import rs
-from chapter05_erasure.common.shards import RSPutStream
+from chapter04_dedup.common.temp import TempUpload
+from chapter05_erasure.common.shards import RSPutStream, ShardWriter
 
 PROBE = 1 << 20         # bytes tried first
 WORTH = 0.9             # compress only if the probe shrinks to at most this fraction
@@ -61,6 +62,31 @@ def ending(length: int, crc: int, size: int, plain_shard: int) -> bytes:
     return STORED_EMPTY * blocks + STORED_LAST + struct.pack("<II", crc, size % 2**32)
 
 
+class RoomyTemp(TempUpload):
+    """A shard temp given room for deflate's worst case: sent chunked, its real size told at commit."""
+    used: int | None = None
+
+    def body(self, chunks: Iterable[bytes]) -> Iterable[bytes]:
+        return chunks
+
+    def commit_headers(self) -> dict:
+        return {"size": str(self.used)}
+
+
+class RoomyWriter(ShardWriter):
+    temp_class = RoomyTemp
+
+
+class RoomyPutStream(RSPutStream):
+    """Chapter 5's shard stream for a packed stream of at most ``size`` bytes, ``used`` in the end."""
+    writer_class = RoomyWriter
+    used = 0                    # the packed stream's length, set before ``commit``
+
+    def commit_temp(self, temp: RoomyTemp) -> None:
+        temp.used = rs.shard_size(self.used)
+        temp.commit()
+
+
 class PackedPutStream:
     """Chapter 5's shard stream, fed the gzipped object when its first MiB compresses."""
 
@@ -74,14 +100,15 @@ class PackedPutStream:
         first = next(chunks, b"")
         body = itertools.chain([first], chunks)
         if shrinks(first[:PROBE]):
-            self.stream = RSPutStream(self.servers, self.key, room(self.size), exact=False)
+            self.stream = RoomyPutStream(self.servers, self.key, room(self.size))
             self.stream.write(self._pack(body))
+            self.stream.used = self.packed
         else:
             self.stream = RSPutStream(self.servers, self.key, self.size)
             self.stream.write(body)
 
     def commit(self) -> None:
-        self.stream.commit(self.packed)
+        self.stream.commit()
 
     def _pack(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         packer, length, crc = isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, 31), 0, 0
