@@ -57,8 +57,10 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     """An idle connection that reads as ready was closed by its server (or sent garbage)."""
     if connection.sock is None:
         return True
+    poller = select.poll()           # not select(): it refuses descriptors past 1023
     try:
-        return bool(select.select([connection.sock], [], [], 0)[0])
+        poller.register(connection.sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
 
