@@ -18,8 +18,10 @@ from chapter01_single.objects import request_body
 from chapter03_metadata.common import digest
 from chapter04_dedup.api_server.objects import content_length
 from chapter05_erasure.common import rs
+from chapter05_erasure.common.shards import BATCH
 from chapter06_resumable.api_server.uploads import Uploads
 from chapter06_resumable.common.ranges import RangeNotSatisfiable
+from chapter06_resumable.common.resumable import RunningHashes
 
 
 class TempView(Resource):
@@ -28,6 +30,7 @@ class TempView(Resource):
 
     def __init__(self, uploads: Uploads, locator, metadata):
         self.uploads, self.locator, self.metadata = uploads, locator, metadata
+        self.hashes = RunningHashes()
 
     def dispatch_request(self, **_route_values):
         return MethodView.dispatch_request(self, name=request.path[len(self.prefix):])
@@ -46,15 +49,19 @@ class TempView(Resource):
                                       headers=[("Content-Range", f"bytes */{current}")])
         if offset + length > upload.upload.size:
             raise BadRequest(f"the upload is {upload.upload.size} bytes; this would end at {offset + length}")
-        stored = upload.append(offset, request_body())
+        sha = self.hashes.resume(name, offset)
+        stored = upload.append(offset, request_body(BATCH), sha)
         if stored == upload.upload.size:
-            self.finish(upload)
+            self.finish(upload, sha)
+        else:
+            self.hashes.keep(name, stored, sha)
         return Response(status=200, headers={"Upload-Offset": str(stored)})
 
-    def finish(self, upload) -> None:
-        """Check the whole upload once, then commit it (or drop it) and add the version."""
+    def finish(self, upload, sha=None) -> None:
+        """Check the whole upload once (by ``sha`` when it saw every byte, else by reading the shards
+        back), then commit it (or drop it) and add the version."""
         record = upload.upload
-        if not upload.verify():
+        if not (upload.verify() if sha is None else digest.encode(sha.digest()) == record.hash):
             upload.drop()
             raise digest.DigestMismatch(f"the uploaded bytes do not hash to {record.hash}; upload dropped")
         if len(self.locator.locate(digest.key(record.hash))) >= rs.DATA_SHARDS:

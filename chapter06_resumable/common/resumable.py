@@ -7,6 +7,8 @@ shards that drifted apart after a failure are lined up again by the next PATCH a
 Only whole 32000-byte blocks are stored until the last one; the answer says how much was taken.
 """
 import hashlib
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
@@ -15,6 +17,7 @@ from chapter02_distributed.common.objectstream import DataServerError, request
 from chapter03_metadata.common import digest
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
+from chapter05_erasure.common.fetch import ShardFetch, path
 from chapter05_erasure.common.shards import BATCH, ShardWriter, rebatch
 from chapter06_resumable.common.token import Upload
 
@@ -100,8 +103,11 @@ class ResumableUpload:
             return self.upload.size
         return shortest // rs.BLOCK_PER_SHARD * rs.BLOCK_SIZE
 
-    def append(self, offset: int, chunks: Iterable[bytes]) -> int:
-        """Store the body from object byte ``offset`` (a block boundary); returns the new total."""
+    def append(self, offset: int, chunks: Iterable[bytes], sha=None) -> int:
+        """Store the body from object byte ``offset`` (a block boundary); returns the new total.
+
+        ``sha`` (a hashlib object), when given, is updated with exactly the bytes stored.
+        """
         writers = [AppendWriter(t, offset // rs.BLOCK_SIZE * rs.BLOCK_PER_SHARD) for t in self.temps]
         for writer in writers:
             writer.start()
@@ -114,6 +120,8 @@ class ResumableUpload:
                     if not writer.put(shard):
                         raise writer.error or DataServerError(f"{writer.server} stalled")
                 stored += len(batch)
+                if sha is not None:
+                    sha.update(batch)
         except (UploadBusy, UploadNotFound, DataServerError):
             for writer in writers:
                 writer.abort()
@@ -150,16 +158,47 @@ class ResumableUpload:
         list(_pool.map(TempUpload.abort, self.temps))
 
 
-def _read_temp(temp: OpenTemp):
-    response = request("GET", temp.url, stream=True)
-    if response.status_code != 200:
-        response.close()
-        raise UploadNotFound() if response.status_code == 404 else DataServerError(f"GET {temp.url}")
-    return response
+def _read_temp(temp: OpenTemp) -> ShardFetch:
+    fetch = ShardFetch(temp.server, path("temp", temp.uuid), {})
+    status = fetch.answer()
+    if status != 200:
+        fetch.close()
+        raise UploadNotFound() if status == 404 else DataServerError(f"GET {temp.url} answered {status}")
+    return fetch
 
 
-def _read_exactly(response, size: int) -> bytes:
-    data = response.raw.read(size, decode_content=False) if size else b""
-    if len(data) != size:
+def _read_exactly(fetch: ShardFetch, size: int) -> bytearray:
+    data = fetch.read(size)
+    if data is None:
         raise DataServerError("a temp shard ended early")
     return data
+
+
+class RunningHashes:
+    """The SHA-256 of what this process stored of each upload, kept while it took every piece.
+
+    The last piece then needs no read-back: the hash of all the bytes is already here. An upload
+    whose pieces went to another api server (or to this one before a restart), or whose piece
+    failed, has no entry and is read back and hashed (``verify``), as the book does.
+    """
+
+    def __init__(self, most: int = 256):
+        self.most = most
+        self._hashes: OrderedDict = OrderedDict()     # upload token -> (bytes covered, sha)
+        self._lock = threading.Lock()
+
+    def resume(self, upload: str, offset: int):
+        """A hash of the upload's first ``offset`` bytes to go on with, or None (taken: one writer)."""
+        if offset == 0:
+            return hashlib.sha256()
+        with self._lock:
+            covered, sha = self._hashes.pop(upload, (None, None))
+        return sha if covered == offset else None
+
+    def keep(self, upload: str, covered: int, sha) -> None:
+        if sha is None:
+            return
+        with self._lock:
+            self._hashes[upload] = (covered, sha)
+            while len(self._hashes) > self.most:
+                self._hashes.popitem(last=False)

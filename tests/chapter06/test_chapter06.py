@@ -136,6 +136,17 @@ class TestResumableUpload:
         assert client.get("t6-wrong").status_code == 404
         assert upload_temps(cluster, location) == []
 
+    def test_wrong_content_sent_through_two_api_servers_is_400_too(self, client, cluster):
+        """The api that takes the last piece did not see the first: it reads the shards back."""
+        data = os.urandom(200000)
+        one, two = (f"http://{p.address}" for p in cluster.api_servers)
+        location = start_upload(client, "t6-wrong-two", data)
+        assert requests.put(one + location, data=data[:96000], timeout=30).headers["Upload-Offset"] == "96000"
+        answer = send(two, location, data[:96000] + os.urandom(len(data) - 96000), 96000)
+        assert answer.status_code == 400 and error_code(answer) == "BadDigest"
+        assert client.get("t6-wrong-two").status_code == 404
+        assert upload_temps(cluster, location) == []
+
     def test_a_wrong_offset_is_416_and_too_much_data_is_400(self, client):
         data = os.urandom(64000)
         location = start_upload(client, "t6-offsets", data)
