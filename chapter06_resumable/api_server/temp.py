@@ -50,7 +50,7 @@ class TempView(Resource):
         if offset + length > upload.upload.size:
             raise BadRequest(f"the upload is {upload.upload.size} bytes; this would end at {offset + length}")
         sha = self.hashes.resume(name, offset)
-        stored = upload.append(offset, request_body(BATCH), sha)
+        stored = upload.append(offset, request_body(BATCH), length, sha)
         if stored == upload.upload.size:
             self.finish(upload, sha)
         else:
