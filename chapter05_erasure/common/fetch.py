@@ -7,9 +7,10 @@ Here each ``ShardFetch`` writes its request at once on a kept-alive ``http.clien
 reading the six status lines afterwards costs the time of the slowest, not the sum.
 
 Connections are kept per data server and reused only after their response was read to its end
-(any other end closes them). One that the server closed while idle is noticed before it is used
-(it reads as ready), and a reused connection that fails before its answer is retried once on a
-fresh one (a GET is safe to repeat).
+(or after a short unwanted body, a 404's, is drained); any other end closes them. One that the
+server closed while idle is noticed before it is used (it reads as ready), and a reused connection
+found closed before its answer is retried once on a fresh one (a GET is safe to repeat); a
+timeout is not retried.
 """
 import http.client
 import select
@@ -21,6 +22,8 @@ from chapter02_distributed.common.objectstream import TIMEOUT
 _idle: dict[str, list[http.client.HTTPConnection]] = {}
 _lock = threading.Lock()
 MAX_IDLE = 16            # kept connections per data server
+DRAIN = 1 << 16          # a body this short that is not wanted (a 404's) is read, keeping its connection
+STALE = (ConnectionError, http.client.BadStatusLine)   # what a connection the server closed raises
 
 
 def path(resource: str, name: str) -> str:
@@ -38,7 +41,7 @@ def _take(server: str) -> tuple[http.client.HTTPConnection, bool]:
                 return connection, True
             connection.close()
     host, _, port = server.rpartition(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT[0])
+    connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=TIMEOUT[0])
     connection.connect()
     connection.sock.settimeout(TIMEOUT[1])
     return connection, False
@@ -75,59 +78,92 @@ class ShardFetch:
         self.reused = False
         try:
             self._send()
+        except STALE:
+            if self.reused:             # the kept connection had gone stale: once more, on a new one
+                self._drop()
+                self._send_quietly()
+            else:
+                self._drop()
         except (OSError, http.client.HTTPException):
-            self.close()
+            self._drop()
 
     def _send(self) -> None:
         self.connection, self.reused = _take(self.server)
         self.connection.request("GET", self.path, headers=self.headers)
 
+    def _send_quietly(self) -> None:
+        try:
+            self._send()
+        except (OSError, http.client.HTTPException):
+            self._drop()
+
     def answer(self) -> int | None:
-        """The response status, or None when the server could not be reached or failed."""
+        """The response status, or None when the server could not be reached, failed or timed out."""
         if self.connection is None:
             return None
         try:
             self.response = self.connection.getresponse()
-        except (OSError, http.client.HTTPException):
+        except STALE:                   # closed before it answered: stale if it was a kept one
             if not self.reused:
-                self.close()
+                self._drop()
                 return None
-            self.close()                # the kept connection had gone stale: once more, on a new one
+            self._drop()
+            self._send_quietly()
+            if self.connection is None:
+                return None
             try:
-                self._send()
                 self.response = self.connection.getresponse()
             except (OSError, http.client.HTTPException):
-                self.close()
+                self._drop()
                 return None
+        except (OSError, http.client.HTTPException):   # a timeout is not retried: the wait would double
+            self._drop()
+            return None
         return self.response.status
 
     def read(self, size: int) -> bytearray | None:
         """Exactly ``size`` more body bytes; None when the body ends short or reading fails."""
         buffer = bytearray(size)
         try:
-            got = self.response.readinto(buffer) if size else 0
+            got = self.response.readinto(buffer)     # also when size is 0: an empty body ends there
         except (OSError, http.client.HTTPException, AttributeError):
             got = -1
         if got != size:
-            self.close()
+            self._drop()
             return None
-        if self.response.isclosed():         # the whole body is read: the connection can serve again
+        if self._complete():                 # the whole body is read: the connection can serve again
             self._release()
         return buffer
+
+    def close(self) -> None:
+        """Done with it: a short body not read to its end is drained, a longer one takes its
+        connection down with it."""
+        response = self.response
+        if response is not None and not response.isclosed() and response.length is not None \
+                and response.length <= DRAIN:
+            try:
+                response.read()
+            except (OSError, http.client.HTTPException):
+                pass
+        if self._complete():
+            self._release()
+        else:
+            self._drop()
+
+    def _complete(self) -> bool:
+        """Whether the response was read to the end of its Content-Length (not cut short)."""
+        response = self.response
+        return response is not None and response.isclosed() and response.length == 0
 
     def _release(self) -> None:
         connection, response = self.connection, self.response
         self.connection = self.response = None
-        if connection is not None and response is not None and not response.will_close:
+        if connection is not None and not response.will_close:
             _give_back(self.server, connection)
         elif connection is not None:
             connection.close()
 
-    def close(self) -> None:
-        """Done with it: a body not read to its end takes its connection down with it."""
-        if self.response is not None and self.response.isclosed():
-            self._release()
-            return
+    def _drop(self) -> None:
         if self.connection is not None:
             self.connection.close()
         self.connection = self.response = None

@@ -4,6 +4,7 @@ Run against a small real HTTP/1.1 server in the test process, so that the connec
 can be counted and its misbehaviours chosen.
 """
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -11,7 +12,8 @@ import pytest
 from chapter05_erasure.common import fetch
 from chapter05_erasure.common.fetch import ShardFetch
 
-BODY = bytes(range(256)) * 40
+BODY = bytes(range(256)) * 1024            # longer than fetch.DRAIN: left unread, it is not drained
+NOT_HERE = b"no such shard"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -24,10 +26,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.requests.append(self.path)
         mode = self.server.mode
+        if mode == "slow":
+            time.sleep(1.2)
+        body = NOT_HERE if self.path.endswith("missing") else b"" if mode == "empty" else BODY
         self.send_response(404 if self.path.endswith("missing") else 200)
-        self.send_header("Content-Length", str(len(BODY)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(BODY[:len(BODY) // 2] if mode == "cut" else BODY)
+        self.wfile.write(body[:len(body) // 2] if mode == "cut" else body)
         if mode in ("cut", "close after"):   # no Connection: close: the client believes it kept-alive
             self.close_connection = True
 
@@ -97,10 +102,43 @@ def test_a_kept_connection_that_fails_before_its_answer_is_retried_once(server, 
     assert server.accepted == 2
 
 
-def test_a_status_other_than_200_is_given_to_the_caller(server):
+def test_a_status_other_than_200_is_given_to_the_caller_and_its_short_body_drained(server):
     shard = ShardFetch(server.address, fetch.path("objects", "missing"), {})
     assert shard.answer() == 404
     shard.close()
+    assert whole(server.address) == BODY
+    assert server.accepted == 1
+
+
+def test_an_empty_body_keeps_its_connection(server):
+    server.mode = "empty"
+    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    assert shard.answer() == 200 and shard.read(0) == bytearray()
+    shard.close()
+    server.mode = "keep"
+    assert whole(server.address) == BODY
+    assert server.accepted == 1
+
+
+def test_a_timeout_on_a_kept_connection_is_not_retried(server, monkeypatch):
+    monkeypatch.setattr(fetch, "TIMEOUT", (1, 0.4))
+    assert whole(server.address) == BODY
+    server.mode = "slow"
+    started = time.monotonic()
+    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    assert shard.reused and shard.answer() is None
+    assert time.monotonic() - started < 0.8            # one read timeout, not two
+    assert len(server.requests) == 2
+
+
+def test_a_body_cut_short_does_not_go_back_to_the_pool(server):
+    server.mode = "cut"
+    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    assert shard.answer() == 200
+    assert bytes(shard.read(len(BODY) // 2)) == BODY[:len(BODY) // 2]    # all that came, then the end
+    assert shard.read(len(BODY) - len(BODY) // 2) is None
+    shard.close()
+    assert fetch._idle.get(server.address, []) == []
 
 
 def test_a_body_cut_short_reads_as_none(server):

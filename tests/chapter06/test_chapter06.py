@@ -299,6 +299,19 @@ class TestRanges:
         assert client.get("t6-ranges").content == stored           # a whole GET repairs it
         wait_until(lambda: 1 in shard_files(cluster, stored), 10, what="the repair")
 
+    def test_a_range_read_opens_the_parity_at_once_when_a_data_shard_fails_first(self, client, cluster):
+        """A data shard corrupt at the range's first block: the parity shards are opened at the same
+        offset before anything is sent, and the bytes are still right."""
+        from tests.chapter05.test_chapter05 import shard_files
+        data = os.urandom(400000)
+        client.put("t6-ranged-corrupt", data)
+        path = shard_files(cluster, data)[2]
+        raw = bytearray(path.read_bytes())
+        raw[5 * 8000 + 10] ^= 0xFF                        # block 5 holds object byte 160000
+        path.write_bytes(bytes(raw))
+        response = client.get("t6-ranged-corrupt", headers={"Range": "bytes=165000-"})
+        assert response.status_code == 206 and response.content == data[165000:]
+
 
 def _live(address: str) -> bool:
     try:
