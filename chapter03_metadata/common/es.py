@@ -10,6 +10,7 @@ concurrency (``if_seq_no``/``if_primary_term``). Only JSON-body queries, never `
 """
 import hashlib
 import itertools
+import logging
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Iterator
@@ -17,6 +18,8 @@ from typing import Iterator
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 PAGE = 1000            # versions per search page
 MAX_ATTEMPTS = 100     # bounded retries under contention
@@ -110,8 +113,12 @@ class Metadata:
                 try:
                     self.es.indices.create(index=index, mappings=MAPPING, settings=SETTINGS)
                 except ApiError as error:
-                    if error.meta.status != 400:   # 400: created meanwhile by another server
+                    if error.meta.status != 400:   # 400: created meanwhile by another thread or server
                         raise
+        # an index created a moment ago (by another thread or server) may not have its shard yet:
+        # a read then fails with 503 unless it waits for it here
+        self.es.cluster.health(index=[self.index, self.heads], wait_for_status="green",
+                               wait_for_no_initializing_shards=True, timeout="30s")
         self._ready = True
 
     def _pages(self, query: dict) -> Iterator[Version]:
@@ -163,6 +170,7 @@ def errors():
     try:
         yield
     except (ApiError, TransportError) as error:
+        log.warning("Elasticsearch failed: %s", str(error)[:500])
         raise MetadataUnavailable(f"the metadata service failed: {error.__class__.__name__}") from None
 
 

@@ -171,7 +171,7 @@ class TestVersions:
     def test_twenty_concurrent_puts_of_one_name_get_versions_1_to_20(self, client):
         with concurrent.futures.ThreadPoolExecutor(20) as pool:
             answers = list(pool.map(lambda i: client.put("t3-race", b"racer %d" % i), range(20)))
-        assert all(a.status_code == 200 for a in answers)
+        assert all(a.status_code == 200 for a in answers), [(a.status_code, a.text[:200]) for a in answers if a.status_code != 200]
         assert sorted(int(a.headers["X-Version"]) for a in answers) == list(range(1, 21))
         assert [v["Version"] for v in self.versions(client, "t3-race")] == list(range(1, 21))
 
