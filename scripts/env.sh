@@ -27,7 +27,7 @@ ensure_python() {
     PY="$REPO/.venv/bin/python"
   fi
   local stamp="$REPO/.venv-installed"
-  if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ] || ! "$PY" -c "import chapter01_single, flask, pika, elasticsearch, numpy, pytest" 2>/dev/null; then
+  if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ] || ! "$PY" -c "import chapter01_single, flask, pika, elasticsearch, numpy, pytest, pytest_timeout" 2>/dev/null; then
     echo "installing the project and its dependencies (pip)" >&2
     "$PY" -m pip install -q --upgrade pip >&2
     "$PY" -m pip install -q -e "$REPO[test]" >&2 || { echo "pip install failed" >&2; return 1; }
