@@ -5,12 +5,18 @@ Go: ``chapter6/dataServer/temp/{handler,head,get}.go``. Adds ``HEAD /temp/<uuid>
 shard ``offset`` it writes at: the temp is cut back to it first (so six shards that drifted apart
 after a failure line up again), and a PATCH that finds another one writing the same temp is
 refused with 409 instead of interleaving. The sweeper removes temps untouched for ``UPLOAD_TTL``.
+
+Beyond the book, every temp has a version that changes whenever its bytes may change: HEAD, GET
+and PATCH answer it in ``Temp-Version`` (PATCH also the version it found, ``Temp-Version-Before``),
+and a commit that names one (``Temp-Version`` on the ``PUT``) is refused with 412 when the temp
+changed since. The api commits only the bytes it checked, even when two requests write one upload.
 """
 import logging
 import os
 import re
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from flask import Response, request
@@ -34,22 +40,69 @@ class TempOffsetInvalid(StorageError):
     status, code = 416, "InvalidOffset"
 
 
-class ResumableTempStore(chapter5.ShardTempStore):
-    """Chapter 5's temp shards, writable at an offset and swept when abandoned."""
+class TempChanged(StorageError):
+    """The temp was written after the version the commit names: its bytes are not the ones checked."""
+    status, code = 412, "PreconditionFailed"
 
-    def write_at(self, temp_id: str, offset: int, stream) -> int:
-        """Cut the temp back to ``offset`` and append ``stream``; refuses a concurrent writer."""
+
+VERSION, BEFORE = "Temp-Version", "Temp-Version-Before"
+
+
+class ResumableTempStore(chapter5.ShardTempStore):
+    """Chapter 5's temp shards, writable at an offset, versioned and swept when abandoned."""
+
+    def __init__(self, objects):
+        super().__init__(objects)
+        self._boot = uuid.uuid4().hex[:8]       # versions of an earlier run never match this one's
+        self._versions: dict[str, int] = {}
+
+    def version(self, temp_id: str) -> str:
+        """The temp's current version (read it before reading the bytes it names)."""
+        return f"{self._boot}-{self._versions.get(temp_id, 0)}"
+
+    def _bump(self, temp_id: str) -> None:
+        with self._guard:
+            self._versions[temp_id] = self._versions.get(temp_id, 0) + 1
+
+    def append(self, temp_id: str, stream) -> int:
+        """Chapter 4's append; the version changes before the first byte and after the last, so
+        a version read while it ran is never the version of the finished bytes."""
+        with self.lock(temp_id):
+            self._bump(temp_id)
+            try:
+                return super().append(temp_id, stream)
+            finally:
+                self._bump(temp_id)
+
+    def write_at(self, temp_id: str, offset: int, stream) -> tuple[str, str]:
+        """Cut the temp back to ``offset`` and append ``stream``; refuses a concurrent writer.
+        Returns the versions before and after."""
         lock = self.lock(temp_id)
         if not lock.acquire(blocking=False):
             raise TempBusy(f"temp {temp_id} is being written")
         try:
+            before = self.version(temp_id)
+            self._bump(temp_id)
             with self._open_dat(temp_id) as out:
                 if offset > out.seek(0, os.SEEK_END):
                     raise TempOffsetInvalid(f"temp {temp_id} is shorter than {offset} bytes")
                 out.truncate(offset)
-            return self.append(temp_id, stream)
+            self.append(temp_id, stream)
+            return before, self.version(temp_id)
         finally:
             lock.release()
+
+    def commit_version(self, temp_id: str, version: str) -> str:
+        """Commit the temp if it is still at ``version``."""
+        with self.lock(temp_id):
+            if self.version(temp_id) != version:
+                raise TempChanged(f"temp {temp_id} changed after version {version}")
+            return self.commit(temp_id)
+
+    def remove(self, temp_id: str) -> None:
+        super().remove(temp_id)
+        with self._guard:
+            self._versions.pop(temp_id, None)
 
     def open_data(self, temp_id: str):
         """The temp's bytes so far, opened for reading."""
@@ -67,6 +120,8 @@ class ResumableTempStore(chapter5.ShardTempStore):
             except FileNotFoundError:
                 continue
             Path(entry.path).unlink(missing_ok=True)
+            with self._guard:
+                self._versions.pop(temp_id, None)
             removed += 1
         return removed
 
@@ -83,12 +138,16 @@ class TempView(chapter4.TempView):
     """Chapter 4's temp protocol plus HEAD, GET and PATCH at an offset."""
 
     def head(self, name: str):
-        response = Response(status=200)
+        version = self.temps.version(name)
+        response = Response(status=200, headers={VERSION: version})
         response.content_length = self.temps.size(name)
         return response
 
     def get(self, name: str):
-        return file_response(self.temps.open_data(name))
+        version = self.temps.version(name)
+        response = file_response(self.temps.open_data(name))
+        response.headers[VERSION] = version
+        return response
 
     def patch(self, name: str):
         offset = request.headers.get("offset")
@@ -96,7 +155,14 @@ class TempView(chapter4.TempView):
             return super().patch(name)
         if not re.fullmatch(r"[0-9]{1,18}", offset):
             raise BadRequest("offset must be a whole number of bytes")
-        self.temps.write_at(name, int(offset), request_stream())
+        before, after = self.temps.write_at(name, int(offset), request_stream())
+        return Response(status=200, headers={BEFORE: before, VERSION: after})
+
+    def put(self, name: str):
+        version = request.headers.get(VERSION)
+        if version is None:
+            return super().put(name)
+        self.temps.commit_version(name, version)
         return Response(status=200)
 
 
