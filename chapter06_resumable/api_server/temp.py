@@ -7,6 +7,7 @@ Content-Length; it stores whole 32000-byte blocks and answers how much it kept i
 upload's hash: a match is committed (or dropped when the content exists already) and becomes a
 version; a mismatch drops the upload (400).
 """
+import logging
 import re
 
 from flask import Response, request
@@ -22,6 +23,8 @@ from chapter05_erasure.common.shards import BATCH
 from chapter06_resumable.api_server.uploads import Uploads
 from chapter06_resumable.common.ranges import RangeNotSatisfiable
 from chapter06_resumable.common.resumable import RunningHashes
+
+log = logging.getLogger(__name__)
 
 
 class TempView(Resource):
@@ -49,25 +52,28 @@ class TempView(Resource):
                                       headers=[("Content-Range", f"bytes */{current}")])
         if offset + length > upload.upload.size:
             raise BadRequest(f"the upload is {upload.upload.size} bytes; this would end at {offset + length}")
-        sha = self.hashes.resume(name, offset)
+        sha, versions = self.hashes.resume(name, offset)
         stored = upload.append(offset, request_body(BATCH), length, sha)
+        if not self.hashes.holds(versions, upload):
+            sha = None               # another request wrote the temps since: read them back
         if stored == upload.upload.size:
             self.finish(upload, sha)
         else:
-            self.hashes.keep(name, stored, sha)
+            self.hashes.keep(name, stored, sha, upload.versions())
         return Response(status=200, headers={"Upload-Offset": str(stored)})
 
     def finish(self, upload, sha=None) -> None:
         """Check the whole upload once (by ``sha`` when it saw every byte, else by reading the shards
-        back), then commit it (or drop it) and add the version."""
+        back), then commit what was checked (or drop it) and add the version. A commit that finds
+        the upload written meanwhile by another request is 409, and the upload is gone."""
         record = upload.upload
         if not (upload.verify() if sha is None else digest.encode(sha.digest()) == record.hash):
             upload.drop()
             raise digest.DigestMismatch(f"the uploaded bytes do not hash to {record.hash}; upload dropped")
         if len(self.locator.locate(digest.key(record.hash))) >= rs.DATA_SHARDS:
             upload.drop()              # stored meanwhile by someone else: keep one copy
-        else:
-            upload.commit()
+        elif not upload.commit():
+            log.warning("upload %s: a temp changed or failed at commit; the object has 4-5 shards", record.name)
         self.metadata.add_version(record.name, record.hash, record.size)
 
 

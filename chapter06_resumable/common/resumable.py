@@ -5,6 +5,12 @@ signed token. The bytes accepted so far are counted on the shards themselves: th
 in whole 8000-byte shard blocks, times four (the whole size once every shard is complete), so
 shards that drifted apart after a failure are lined up again by the next PATCH at that offset.
 Only whole 32000-byte blocks are stored until the last one; the answer says how much was taken.
+
+Two requests may write one upload at once (a client that retries while its first try still
+runs, or a buggy one). Each shard is written by one of them at a time (409 for the other), but
+the six shards can end up holding pieces of both. So the api commits only what it checked: every
+temp answers the version its bytes are at, the check (the running hash, or the read-back) notes
+the versions it covers, and each temp is committed only at that version (412 otherwise).
 """
 import hashlib
 import threading
@@ -34,8 +40,16 @@ class UploadBusy(StorageError):
     status, code = 409, "UploadBusy"
 
 
+VERSION, BEFORE = "Temp-Version", "Temp-Version-Before"     # see chapter 6's data server temp
+
+
+class UploadChanged(UploadBusy):
+    """Another request wrote the upload while this one checked and committed it."""
+
+
 class OpenTemp(TempUpload):
     """A temp object that already exists (``POST`` was done by an earlier request)."""
+    version: str | None = None      # the version of the bytes checked: the one to commit
 
     def __init__(self, server: str, temp_id: str):
         self.server, self.uuid, self.committed = server, temp_id, False
@@ -49,9 +63,10 @@ class OpenTemp(TempUpload):
             raise DataServerError(f"HEAD {self.url} answered {response.status_code}")
         return int(response.headers["Content-Length"])
 
-    def send_at(self, offset: int, chunks: Iterable[bytes], length: int | None = None) -> None:
+    def send_at(self, offset: int, chunks: Iterable[bytes], length: int | None = None) -> str | None:
         """PATCH ``chunks`` (``length`` bytes when known) at shard byte ``offset``; 409 means
-        another writer has the temp."""
+        another writer has the temp. Returns the version the temp had before (``version`` is
+        the one after)."""
         response = request("PATCH", self.url, data=sized(chunks, length), headers={"offset": str(offset)})
         response.close()
         if response.status_code == 409:
@@ -60,6 +75,21 @@ class OpenTemp(TempUpload):
             raise UploadNotFound()
         if response.status_code != 200:
             raise DataServerError(f"PATCH {self.url} answered {response.status_code}")
+        self.version = response.headers.get(VERSION)
+        return response.headers.get(BEFORE)
+
+    def commit_headers(self) -> dict:
+        return {} if self.version is None else {VERSION: self.version}
+
+    def commit(self) -> None:
+        """Commit the temp at ``version``; 412 (it changed since) is ``UploadChanged``."""
+        response = request("PUT", self.url, headers=self.commit_headers())
+        response.close()
+        if response.status_code == 412:
+            raise UploadChanged("another request wrote this upload while it was being committed")
+        if response.status_code != 200:
+            raise DataServerError(f"PUT {self.url} answered {response.status_code}")
+        self.committed = True
 
 
 class AppendWriter(ShardWriter):
@@ -68,10 +98,11 @@ class AppendWriter(ShardWriter):
     def __init__(self, temp: OpenTemp, offset: int, length: int | None = None):
         super().__init__(temp.server, temp.uuid, 0)
         self.temp, self.offset, self.length = temp, offset, length
+        self.before: str | None = None
 
     def run(self) -> None:
         try:
-            self.temp.send_at(self.offset, self._chunks(), self.length)
+            self.before = self.temp.send_at(self.offset, self._chunks(), self.length)
         except Exception as error:    # read by the feeding thread
             self.error = error
 
@@ -83,6 +114,7 @@ class ResumableUpload:
         self.upload = upload
         self.temps = [OpenTemp(s, u) for s, u in zip(upload.servers, upload.uuids)]
         self.shard_size = rs.shard_size(upload.size)
+        self.before: list | None = None     # the temps' versions when the last ``append`` began
 
     @staticmethod
     def create(servers: list[str], key: str, size: int) -> list[str]:
@@ -111,7 +143,8 @@ class ResumableUpload:
         With ``length``, each shard goes with its Content-Length, which a data server reads with
         less work than a chunked body; a body that ends short then cuts the six PATCHes (what
         arrived stays, and ``accepted`` counts it). ``sha`` (a hashlib object), when given, is
-        updated with exactly the bytes stored.
+        updated with exactly the bytes stored. Afterwards ``before`` holds the versions the temps
+        had before it, and ``versions()`` the ones they are at.
         """
         shard = None if length is None else self.shard_bytes(offset, length)
         writers = [AppendWriter(t, offset // rs.BLOCK_SIZE * rs.BLOCK_PER_SHARD, shard) for t in self.temps]
@@ -139,7 +172,11 @@ class ResumableUpload:
         errors = [w.error for w in writers if w.error]
         if errors:
             raise errors[0]
+        self.before = [w.before for w in writers]
         return stored
+
+    def versions(self) -> list:
+        return [t.version for t in self.temps]
 
     def shard_bytes(self, offset: int, length: int) -> int:
         """Bytes of each shard that a whole body of ``length`` at ``offset`` appends: whole blocks,
@@ -149,26 +186,42 @@ class ResumableUpload:
         return length // rs.BLOCK_SIZE * rs.BLOCK_PER_SHARD
 
     def verify(self) -> bool:
-        """Whether the six complete shards decode to the upload's hash (the data shards suffice)."""
-        streams = [_read_temp(t) for t in self.temps[:rs.DATA_SHARDS]]
+        """Whether the six complete shards decode to the upload's hash and the parity shards are
+        those of the data shards (else a repair from them would rebuild other bytes). Notes the
+        version of each temp read."""
+        streams = [_read_temp(t) for t in self.temps]
         try:
             sha, done = hashlib.sha256(), 0
             while done < self.upload.size:
                 length = min(BATCH, self.upload.size - done)
                 want = rs.shard_size(length)
-                shards = [_read_exactly(s, want) for s in streams] + [None, None]
-                sha.update(rs.decode(shards, length))
+                shards = [_read_exactly(s, want) for s in streams]
+                data = shards[:rs.DATA_SHARDS] + [None] * rs.PARITY_SHARDS
+                if rs.reconstruct(data)[rs.DATA_SHARDS:] != shards[rs.DATA_SHARDS:]:
+                    return False
+                sha.update(rs.decode(data, length))
                 done += length
             return digest.encode(sha.digest()) == self.upload.hash
         finally:
             for stream in streams:
                 stream.close()
 
-    def commit(self) -> None:
-        list(_pool.map(TempUpload.commit, self.temps))
+    def commit(self) -> bool:
+        """Commit the six temps, each at the version checked; whether all six were. A temp
+        written since stays out and is dropped: four checked shards make the object (a read
+        repairs the rest); with fewer, the upload is dropped and this is ``UploadChanged``."""
+        outcomes = [f.exception() for f in [_pool.submit(OpenTemp.commit, t) for t in self.temps]]
+        errors = [e for e in outcomes if e is not None]
+        if errors:
+            self.drop()
+        if len(self.temps) - len(errors) < rs.DATA_SHARDS:
+            changed = [e for e in errors if isinstance(e, UploadChanged)]
+            raise (changed or errors)[0]
+        return not errors
 
     def drop(self) -> None:
-        list(_pool.map(TempUpload.abort, self.temps))
+        """Drop the temps not committed."""
+        list(_pool.map(TempUpload.abort, [t for t in self.temps if not t.committed]))
 
 
 def _read_temp(temp: OpenTemp) -> ShardFetch:
@@ -177,6 +230,7 @@ def _read_temp(temp: OpenTemp) -> ShardFetch:
     if status != 200:
         fetch.close()
         raise UploadNotFound() if status == 404 else DataServerError(f"GET {temp.url} answered {status}")
+    temp.version = fetch.response.getheader(VERSION)
     return fetch
 
 
@@ -190,28 +244,37 @@ def _read_exactly(fetch: ShardFetch, size: int) -> bytearray:
 class RunningHashes:
     """The SHA-256 of what this process stored of each upload, kept while it took every piece.
 
-    The last piece then needs no read-back: the hash of all the bytes is already here. An upload
+    The last piece then needs no read-back: the hash of all the bytes is already here. It holds
+    only while no one else wrote the temps between two pieces: each entry keeps the versions the
+    temps were left at, and the next piece checks that it found them so (``holds``). An upload
     whose pieces went to another api server (or to this one before a restart), or whose piece
-    failed, has no entry and is read back and hashed (``verify``), as the book does.
+    failed or found its temps changed, has no hash and is read back and checked (``verify``).
     """
 
     def __init__(self, most: int = 256):
         self.most = most
-        self._hashes: OrderedDict = OrderedDict()     # upload token -> (bytes covered, sha)
+        self._hashes: OrderedDict = OrderedDict()     # upload token -> (bytes covered, sha, versions)
         self._lock = threading.Lock()
 
-    def resume(self, upload: str, offset: int):
-        """A hash of the upload's first ``offset`` bytes to go on with, or None (taken: one writer)."""
+    def resume(self, upload: str, offset: int) -> tuple:
+        """(hash of the upload's first ``offset`` bytes, the versions the temps must be found at),
+        or (None, None); taken, so that one writer goes on with it. At 0 no version matters: the
+        piece rewrites every temp from its start."""
         if offset == 0:
-            return hashlib.sha256()
+            return hashlib.sha256(), None
         with self._lock:
-            covered, sha = self._hashes.pop(upload, (None, None))
-        return sha if covered == offset else None
+            covered, sha, versions = self._hashes.pop(upload, (None, None, None))
+        return (sha, versions) if covered == offset else (None, None)
 
-    def keep(self, upload: str, covered: int, sha) -> None:
-        if sha is None:
+    @staticmethod
+    def holds(versions, upload: ResumableUpload) -> bool:
+        """Whether the piece just appended found the temps as the hash left them."""
+        return versions is None or (None not in versions and upload.before == versions)
+
+    def keep(self, upload: str, covered: int, sha, versions: list) -> None:
+        if sha is None or None in versions:
             return
         with self._lock:
-            self._hashes[upload] = (covered, sha)
+            self._hashes[upload] = (covered, sha, versions)
             while len(self._hashes) > self.most:
                 self._hashes.popitem(last=False)
