@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from chapter03_metadata.common import digest
+from chapter05_erasure.common import rs
 from tests import walkthrough
 from tests.chapter05 import test_chapter05 as chapter5
 from tests.chapter04.test_chapter04 import temp_files
@@ -51,12 +52,17 @@ def start_upload(client, name: str, data: bytes, address: str | None = None) -> 
     return response.headers["Location"]
 
 
-def upload_temps(cluster, location: str) -> list[Path]:
-    """The temp files of the upload behind ``location`` still on the data servers."""
+def upload_state(location: str) -> dict:
+    """What the token of ``location`` holds (servers, uuids, ...), read without its secret."""
     import base64
     import json
     payload = location[len("/temp/"):].split(".")[0]
-    uuids = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["uuids"]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def upload_temps(cluster, location: str) -> list[Path]:
+    """The temp files of the upload behind ``location`` still on the data servers."""
+    uuids = upload_state(location)["uuids"]
     return [f for f in temp_files(cluster) if f.name.split(".")[0] in uuids]
 
 
@@ -174,23 +180,66 @@ class TestResumableUpload:
         assert len(shard_files(cluster, data)) == 6
         assert client.get("t6-existing-again").content == data
 
-    def test_concurrent_puts_on_one_token_never_interleave(self, client):
+    @pytest.mark.parametrize("round", range(3))     # a race: each round catches a mix one time in ten
+    def test_concurrent_puts_on_one_token_never_interleave(self, client, round):
         data = os.urandom(3 << 20)
-        location = start_upload(client, "t6-race", data)
+        location = start_upload(client, f"t6-race-{round}", data)
         garbage = os.urandom(len(data))
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             answers = list(pool.map(lambda body: requests.put(client.base + location, data=body, timeout=60),
                                     [data, garbage]))
         statuses = sorted(a.status_code for a in answers)
         assert set(statuses) <= {200, 400, 409, 416}, statuses     # 416: the other one moved the offset first
-        while requests.head(client.base + location, timeout=30).status_code == 200:
-            offset = accepted(client.base, location)
-            answer = send(client.base, location, data, offset)
-            assert answer.status_code in (200, 400, 409)
-            if answer.status_code == 400:
+        for _ in range(20):         # finish the upload with the right bytes, if it is still there
+            if requests.head(client.base + location, timeout=30).status_code != 200:
                 break
-        got = client.get("t6-race")
+            answer = send(client.base, location, data, accepted(client.base, location))
+            assert answer.status_code in (200, 400, 409)
+        else:
+            pytest.fail("the upload neither finished nor went away in 20 tries")
+        got = client.get(f"t6-race-{round}")
         assert got.status_code == 404 or got.content == data     # never a mix of the two bodies
+
+
+    def test_a_shard_written_by_another_request_between_pieces_is_caught(self, client):
+        """A rogue PATCH of one parity temp between two pieces: the running hash no longer holds,
+        the read-back finds the parity is not that of the data, and the upload is dropped."""
+        data = os.urandom(3 * 32000 + 5)
+        location = start_upload(client, "t6-rogue", data)
+        first = requests.put(client.base + location, data=data[:64000], headers={"Range": "bytes=0-"}, timeout=30)
+        assert first.status_code == 200 and first.headers["Upload-Offset"] == "64000"
+        server, uuid = upload_state(location)["servers"][4], upload_state(location)["uuids"][4]
+        rogue = requests.patch(f"http://{server}/temp/{uuid}", data=os.urandom(16000), headers={"offset": "0"},
+                               timeout=30)
+        assert rogue.status_code == 200
+        assert send(client.base, location, data, 64000).status_code == 400
+        assert requests.head(client.base + location, timeout=30).status_code == 404
+        assert client.get("t6-rogue").status_code == 404
+
+
+class TestTempVersions:
+    """A data server's temp tells its version, and commits only at the version it is asked for."""
+
+    def test_a_temp_written_after_its_version_was_read_is_not_committed(self, client, cluster):
+        data = os.urandom(1000)
+        location = start_upload(client, "t6-version", data)
+        server, uuid = upload_state(location)["servers"][0], upload_state(location)["uuids"][0]
+        temp = f"http://{server}/temp/{uuid}"
+        shard = rs.encode(data)[0]
+        written = requests.patch(temp, data=shard, headers={"offset": "0"}, timeout=30)
+        assert written.status_code == 200
+        version = written.headers["Temp-Version"]
+        assert written.headers["Temp-Version-Before"] != version
+        assert requests.head(temp, timeout=30).headers["Temp-Version"] == version
+        assert requests.get(temp, timeout=30).headers["Temp-Version"] == version
+        again = requests.patch(temp, data=shard, headers={"offset": "0"}, timeout=30)
+        assert again.headers["Temp-Version-Before"] == version != again.headers["Temp-Version"]
+        stale = requests.put(temp, headers={"Temp-Version": version}, timeout=30)
+        assert stale.status_code == 412
+        assert requests.head(temp, timeout=30).status_code == 200          # still there, uncommitted
+        assert requests.put(temp, headers={"Temp-Version": again.headers["Temp-Version"]},
+                            timeout=30).status_code == 200
+        assert requests.head(temp, timeout=30).status_code == 404          # committed
 
 
 class TestTokens:
@@ -256,7 +305,8 @@ class TestRanges:
     """RFC 9110 single byte ranges, starting at the block that holds the first byte."""
 
     @pytest.fixture(scope="class")
-    def stored(self, client):
+    @classmethod
+    def stored(cls, client):
         data = os.urandom(300001)
         client.put("t6-ranges", data)
         return data

@@ -58,6 +58,7 @@ class TestShards(chapter6.TestShards):
         assert client.get("t7-k251").content == data
 TestResumableUpload = type("TestResumableUpload", (chapter6.TestResumableUpload,), {})
 TestTokens = type("TestTokens", (chapter6.TestTokens,), {})
+TestTempVersions = type("TestTempVersions", (chapter6.TestTempVersions,), {})
 TestRanges = type("TestRanges", (chapter6.TestRanges,), {})
 
 
@@ -119,7 +120,8 @@ class TestDownloadCompression:
     """Accept-Encoding with q-values; gzip only on whole 200s; Vary always."""
 
     @pytest.fixture(scope="class")
-    def stored(self, client):
+    @classmethod
+    def stored(cls, client):
         data = b"download me compressed, please\n" * 30000
         client.put("t7-download", data)
         return data

@@ -37,6 +37,7 @@ TestIntegrity = type("TestIntegrity", (chapter7.TestIntegrity,), {})
 TestShards = type("TestShards", (chapter7.TestShards,), {})
 TestResumableUpload = type("TestResumableUpload", (chapter7.TestResumableUpload,), {})
 TestTokens = type("TestTokens", (chapter7.TestTokens,), {})
+TestTempVersions = type("TestTempVersions", (chapter7.TestTempVersions,), {})
 TestRanges = type("TestRanges", (chapter7.TestRanges,), {})
 TestDownloadCompression = type("TestDownloadCompression", (chapter7.TestDownloadCompression,), {})
 
