@@ -40,7 +40,7 @@ class UploadBusy(StorageError):
     status, code = 409, "UploadBusy"
 
 
-VERSION, BEFORE = "Temp-Version", "Temp-Version-Before"     # see chapter 6's data server temp
+VERSION, BEFORE = "Temp-Version", "Temp-Version-Before"     # headers of chapter 6's data server temps
 
 
 class UploadChanged(UploadBusy):
@@ -189,8 +189,9 @@ class ResumableUpload:
         """Whether the six complete shards decode to the upload's hash and the parity shards are
         those of the data shards (else a repair from them would rebuild other bytes). Notes the
         version of each temp read."""
-        streams = [_read_temp(t) for t in self.temps]
+        streams = []
         try:
+            streams += [_read_temp(t) for t in self.temps]
             sha, done = hashlib.sha256(), 0
             while done < self.upload.size:
                 length = min(BATCH, self.upload.size - done)
@@ -260,16 +261,16 @@ class RunningHashes:
         """(hash of the upload's first ``offset`` bytes, the versions the temps must be found at),
         or (None, None); taken, so that one writer goes on with it. At 0 no version matters: the
         piece rewrites every temp from its start."""
-        if offset == 0:
-            return hashlib.sha256(), None
         with self._lock:
             covered, sha, versions = self._hashes.pop(upload, (None, None, None))
+        if offset == 0:
+            return hashlib.sha256(), None
         return (sha, versions) if covered == offset else (None, None)
 
     @staticmethod
     def holds(versions, upload: ResumableUpload) -> bool:
         """Whether the piece just appended found the temps as the hash left them."""
-        return versions is None or (None not in versions and upload.before == versions)
+        return versions is None or upload.before == versions
 
     def keep(self, upload: str, covered: int, sha, versions: list) -> None:
         if sha is None or None in versions:

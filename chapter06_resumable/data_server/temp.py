@@ -26,6 +26,7 @@ from chapter01_single.errors import BadRequest, StorageError
 from chapter01_single.objects import file_response  # unchanged since chapter 1
 from chapter04_dedup.data_server import temp as chapter4
 from chapter05_erasure.data_server import temp as chapter5
+from chapter06_resumable.common.resumable import BEFORE, VERSION
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,6 @@ class TempChanged(StorageError):
     status, code = 412, "PreconditionFailed"
 
 
-VERSION, BEFORE = "Temp-Version", "Temp-Version-Before"
-
 
 class ResumableTempStore(chapter5.ShardTempStore):
     """Chapter 5's temp shards, writable at an offset, versioned and swept when abandoned."""
@@ -61,12 +60,14 @@ class ResumableTempStore(chapter5.ShardTempStore):
         return f"{self._boot}-{self._versions.get(temp_id, 0)}"
 
     def _bump(self, temp_id: str) -> None:
-        with self._guard:
-            self._versions[temp_id] = self._versions.get(temp_id, 0) + 1
+        if self._dat(temp_id).exists():      # a temp dropped meanwhile (overflow) keeps no version
+            with self._guard:
+                self._versions[temp_id] = self._versions.get(temp_id, 0) + 1
 
     def append(self, temp_id: str, stream) -> int:
         """Chapter 4's append; the version changes before the first byte and after the last, so
         a version read while it ran is never the version of the finished bytes."""
+        self.info(temp_id)
         with self.lock(temp_id):
             self._bump(temp_id)
             try:
@@ -77,6 +78,7 @@ class ResumableTempStore(chapter5.ShardTempStore):
     def write_at(self, temp_id: str, offset: int, stream) -> tuple[str, str]:
         """Cut the temp back to ``offset`` and append ``stream``; refuses a concurrent writer.
         Returns the versions before and after."""
+        self.info(temp_id)              # a uuid (400) of a temp that exists (404), before anything else
         lock = self.lock(temp_id)
         if not lock.acquire(blocking=False):
             raise TempBusy(f"temp {temp_id} is being written")
@@ -93,11 +95,18 @@ class ResumableTempStore(chapter5.ShardTempStore):
             lock.release()
 
     def commit_version(self, temp_id: str, version: str) -> str:
-        """Commit the temp if it is still at ``version``."""
-        with self.lock(temp_id):
+        """Commit the temp if it is still at ``version``; one being written is not (its version
+        is about to change), and the commit does not wait for it."""
+        self.info(temp_id)
+        lock = self.lock(temp_id)
+        if not lock.acquire(blocking=False):
+            raise TempChanged(f"temp {temp_id} is being written")
+        try:
             if self.version(temp_id) != version:
                 raise TempChanged(f"temp {temp_id} changed after version {version}")
             return self.commit(temp_id)
+        finally:
+            lock.release()
 
     def remove(self, temp_id: str) -> None:
         super().remove(temp_id)

@@ -10,7 +10,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -180,8 +182,8 @@ class TestResumableUpload:
         assert len(shard_files(cluster, data)) == 6
         assert client.get("t6-existing-again").content == data
 
-    @pytest.mark.parametrize("round", range(3))     # a race: each round catches a mix one time in ten
-    def test_concurrent_puts_on_one_token_never_interleave(self, client, round):
+    @pytest.mark.parametrize("round", range(3))     # a race: before the fix, a round saw a mix 3 times in 40
+    def test_concurrent_puts_on_one_token_never_interleave(self, client, cluster, round):
         data = os.urandom(3 << 20)
         location = start_upload(client, f"t6-race-{round}", data)
         garbage = os.urandom(len(data))
@@ -189,7 +191,7 @@ class TestResumableUpload:
             answers = list(pool.map(lambda body: requests.put(client.base + location, data=body, timeout=60),
                                     [data, garbage]))
         statuses = sorted(a.status_code for a in answers)
-        assert set(statuses) <= {200, 400, 409, 416}, statuses     # 416: the other one moved the offset first
+        assert set(statuses) <= {200, 400, 404, 409, 416}, statuses  # 416: the other one moved the offset first
         for _ in range(20):         # finish the upload with the right bytes, if it is still there
             if requests.head(client.base + location, timeout=30).status_code != 200:
                 break
@@ -199,6 +201,10 @@ class TestResumableUpload:
             pytest.fail("the upload neither finished nor went away in 20 tries")
         got = client.get(f"t6-race-{round}")
         assert got.status_code == 404 or got.content == data     # never a mix of the two bodies
+        if got.status_code == 200:                               # parity included (a GET reads data shards)
+            from tests.chapter05.test_chapter05 import shard_bytes, shard_files
+            for index, path in shard_files(cluster, data).items():
+                assert shard_bytes(path) == rs.encode(data)[index], index
 
 
     def test_a_shard_written_by_another_request_between_pieces_is_caught(self, client):
@@ -208,8 +214,8 @@ class TestResumableUpload:
         location = start_upload(client, "t6-rogue", data)
         first = requests.put(client.base + location, data=data[:64000], headers={"Range": "bytes=0-"}, timeout=30)
         assert first.status_code == 200 and first.headers["Upload-Offset"] == "64000"
-        server, uuid = upload_state(location)["servers"][4], upload_state(location)["uuids"][4]
-        rogue = requests.patch(f"http://{server}/temp/{uuid}", data=os.urandom(16000), headers={"offset": "0"},
+        server, temp_id = upload_state(location)["servers"][4], upload_state(location)["uuids"][4]
+        rogue = requests.patch(f"http://{server}/temp/{temp_id}", data=os.urandom(16000), headers={"offset": "0"},
                                timeout=30)
         assert rogue.status_code == 200
         assert send(client.base, location, data, 64000).status_code == 400
@@ -223,8 +229,8 @@ class TestTempVersions:
     def test_a_temp_written_after_its_version_was_read_is_not_committed(self, client, cluster):
         data = os.urandom(1000)
         location = start_upload(client, "t6-version", data)
-        server, uuid = upload_state(location)["servers"][0], upload_state(location)["uuids"][0]
-        temp = f"http://{server}/temp/{uuid}"
+        server, temp_id = upload_state(location)["servers"][0], upload_state(location)["uuids"][0]
+        temp = f"http://{server}/temp/{temp_id}"
         shard = rs.encode(data)[0]
         written = requests.patch(temp, data=shard, headers={"offset": "0"}, timeout=30)
         assert written.status_code == 200
@@ -240,6 +246,21 @@ class TestTempVersions:
         assert requests.put(temp, headers={"Temp-Version": again.headers["Temp-Version"]},
                             timeout=30).status_code == 200
         assert requests.head(temp, timeout=30).status_code == 404          # committed
+
+    def test_a_commit_or_patch_of_a_missing_or_foreign_temp_is_a_4xx(self, client, cluster, tmp_path):
+        server = cluster.data_servers[0]
+        missing = f"http://{server.address}/temp/{uuid.uuid4()}"
+        assert requests.put(missing, headers={"Temp-Version": "x-1"}, timeout=30).status_code == 404
+        assert requests.patch(missing, data=b"x", headers={"offset": "0"}, timeout=30).status_code == 404
+        victim = tmp_path / "victim.dat"
+        victim.write_bytes(b"not the data server's")
+        name = os.path.relpath(victim.with_suffix(""), Path(server.root) / "temp")
+        foreign = f"http://{server.address}/temp/{quote(name, safe='')}"
+        for method in ("PATCH", "PUT"):
+            answer = requests.request(method, foreign, data=b"", timeout=30,
+                                      headers={"offset": "0", "Temp-Version": "x-1"})
+            assert answer.status_code in (400, 404), (method, answer.status_code)
+        assert victim.read_bytes() == b"not the data server's"
 
 
 class TestTokens:

@@ -64,3 +64,10 @@ def test_the_oldest_hashes_go_first_beyond_the_bound():
         hashes.keep(name, 32000, hashlib.sha256(), V)
     assert hashes.resume("a", 32000) == (None, None)
     assert hashes.resume("b", 32000)[0] is not None and hashes.resume("c", 32000)[0] is not None
+
+
+def test_a_piece_from_byte_0_drops_what_was_kept():
+    hashes = RunningHashes()
+    hashes.keep("token", 64000, hashlib.sha256(b"x" * 64000), V)
+    assert hashes.resume("token", 0)[0].digest() == hashlib.sha256().digest()
+    assert hashes.resume("token", 64000) == (None, None)
