@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -84,6 +85,9 @@ class Cluster:
         self.wait_ready(timeout)
 
     def start(self, process: Process) -> None:
+        if _listening(process.address):     # a server left by another run would answer in its place
+            raise RuntimeError(f"{process.address} is already taken by another process: stop it first "
+                               f"(for example with `ss -ltnp | grep {process.address}`)")
         env = {**os.environ, **self.env, "LISTEN_ADDRESS": process.address, "PYTHONUNBUFFERED": "1"}
         if process.root:
             Path(process.root).mkdir(parents=True, exist_ok=True)
@@ -208,6 +212,16 @@ def _status(cluster: Cluster) -> int:
         extra = f" data_servers={health['data_servers']}" if health and "data_servers" in health else ""
         print(f"{p.role:6} {p.address:18} pid={p.pid or '-':<8} {'healthy' if health else 'DOWN'}{extra}")
     return 0 if ok else 1
+
+
+def _listening(address: str) -> bool:
+    """Whether something accepts connections at ``host:port``."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 if __name__ == "__main__":
