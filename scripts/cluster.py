@@ -85,6 +85,9 @@ class Cluster:
         self.wait_ready(timeout)
 
     def start(self, process: Process) -> None:
+        deadline = time.monotonic() + 5     # a server just killed may take a moment to let go
+        while _listening(process.address) and time.monotonic() < deadline:
+            time.sleep(0.1)
         if _listening(process.address):     # a server left by another run would answer in its place
             raise RuntimeError(f"{process.address} is already taken by another process: stop it first "
                                f"(for example with `ss -ltnp | grep {process.address}`)")
