@@ -2,9 +2,12 @@
 
 ``new_app`` gives an app with the JSON errors and ``GET /healthz``; ``add_resource`` routes a
 prefix such as ``/objects/`` to a ``Resource`` view, which hands each verb method the validated
-name taken from the raw path (so ``%2F`` cannot sneak past the router).
+name taken from the raw path (so ``%2F`` cannot sneak past the router). ``Parts`` is the shape of
+every chapter's composition root: the collaborators a server is made of, each built on first use
+unless given, so a later chapter swaps one by overriding one property.
 """
 import logging
+from functools import cached_property
 from typing import Callable
 
 from flask import Flask, jsonify, request
@@ -58,6 +61,24 @@ def add_resource(app: Flask, view_class: type[Resource], **collaborators) -> Non
     view_func = view_class.as_view(endpoint, **collaborators)
     app.add_url_rule(view_class.prefix, view_func=view_func, defaults={"_rest": ""})
     app.add_url_rule(view_class.prefix + "<rest:_rest>", view_func=view_func)
+
+
+class Parts:
+    """What a server is made of: each part is a ``cached_property`` built from ``config`` when first
+    used, unless given to the constructor (then that object is used as is, and nothing is built
+    only to be thrown away). ``app()`` puts them together; ``create_app`` is ``Parts(...).app()``."""
+    settings = None          # the chapter's config module, read when no config is given
+
+    def __init__(self, config: dict | None = None, **given):
+        self.config = config or self.settings.load()
+        for name, part in given.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise TypeError(f"{type(self).__name__} has no part {name!r}")
+            if part is not None:
+                self.__dict__[name] = part        # what a cached_property would have stored
+
+    def app(self) -> Flask:
+        raise NotImplementedError
 
 
 def setup_logging() -> None:

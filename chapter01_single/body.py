@@ -1,5 +1,7 @@
 """Request bodies read straight from the client's socket under gunicorn (a faster ``wsgi.input``).
 
+Speed only: skip this module on first reading; the chapter works the same without it.
+
 gunicorn's body reader passes each byte through two ``BytesIO`` buffers, copied several times
 while holding the GIL; at a few hundred MB/s that is a server's busiest loop. For a body with a
 Content-Length, ``SocketBody`` reads it itself: first what gunicorn had already received past the

@@ -2,8 +2,11 @@
 
 Env: ``LISTEN_ADDRESS`` (default ``127.0.0.1:12345``), ``STORAGE_ROOT`` (default ``./storage``).
 """
+from functools import cached_property
+
 from flask import Flask
 
+from chapter01_single import app as skeleton
 from chapter01_single import config as settings
 from chapter01_single.app import add_resource, new_app
 from chapter01_single.objects import ObjectsView
@@ -11,12 +14,21 @@ from chapter01_single.serve import run
 from chapter01_single.store import FileStore
 
 
-def create_app(config: dict | None = None, store: FileStore | None = None) -> Flask:
-    """The single server's app; ``store`` defaults to a ``FileStore`` at ``STORAGE_ROOT``."""
-    config = config or settings.load()
-    app = new_app(config)
-    add_resource(app, ObjectsView, store=store or FileStore(config["STORAGE_ROOT"]))
-    return app
+class Parts(skeleton.Parts):
+    """The single server: one ``store``."""
+    settings = settings
+
+    store = cached_property(lambda self: FileStore(self.config["STORAGE_ROOT"]))
+
+    def app(self) -> Flask:
+        app = new_app(self.config)
+        add_resource(app, ObjectsView, store=self.store)
+        return app
+
+
+def create_app(config: dict | None = None, *, store: FileStore | None = None) -> Flask:
+    """The single server's app. Parts: ``store``, a ``FileStore`` at ``STORAGE_ROOT``."""
+    return Parts(config, store=store).app()
 
 
 if __name__ == "__main__":

@@ -11,16 +11,15 @@ moved. Then files in ``garbage/`` older than ``GARBAGE_RETENTION`` are deleted.
 import json
 import logging
 import os
-import re
 import time
 from pathlib import Path
 
 from chapter02_distributed.common.objectstream import request, url
 from chapter03_metadata.common import digest
+from chapter07_gzip.data_server.objects import SHARD_FILE
 from chapter08_maintenance.common.es import MaintenanceMetadata
 from chapter08_maintenance.common.tool import run
 
-SHARD_FILE = re.compile(r"([A-Za-z0-9_-]{43})\.[0-5]\.[A-Za-z0-9_-]{43}(\.gz)?\Z")
 
 log = logging.getLogger("delete_orphan_object")
 

@@ -16,13 +16,11 @@ import time
 from dataclasses import dataclass, field
 
 from chapter01_single.errors import StorageError
-from chapter02_distributed.api_server.heartbeat import DataServers, HeartbeatListener
 from chapter03_metadata.common import digest
-from chapter05_erasure.api_server.locate import Locator
-from chapter05_erasure.api_server.objects import repair_target
 from chapter05_erasure.common import rs
 from chapter05_erasure.common.shards import RSGetStream
-from chapter07_gzip.common.packed import packed_length, unpack
+from chapter07_gzip.api_server import app as chapter7
+from chapter07_gzip.api_server.store import Objects
 from chapter08_maintenance.common.es import MaintenanceMetadata
 from chapter08_maintenance.common.tool import run
 from chapter08_maintenance.delete_orphan_object import shard_keys
@@ -36,6 +34,16 @@ class ScanStream(RSGetStream):
     repair_wait = 60.0
 
 
+class ScanObjects(Objects):
+    """Chapter 7's pipeline (packed objects are unpacked) reading with ``ScanStream``."""
+    get_stream = ScanStream
+
+
+class ScanParts(chapter7.Parts):
+    """What the scanner shares with an api server: membership, locate and the pipeline."""
+    objects_class = ScanObjects
+
+
 @dataclass
 class Report:
     checked: int = 0
@@ -45,11 +53,11 @@ class Report:
 
 
 def object_scanner(config: dict, metadata: MaintenanceMetadata) -> bool:
-    servers, locator = join_cluster(config)
+    parts = join_cluster(ScanParts(config, metadata=metadata))
     report, started = Report(), time.monotonic()
     for key in sorted(shard_keys(os.path.join(config["STORAGE_ROOT"], "objects"))):
         try:
-            scan(key, metadata, servers, locator, report)
+            scan(key, metadata, parts.objects, report)
         except StorageError as error:          # e.g. fewer than four shards left: report, go on
             log.error("%s: cannot be checked: %s", key, error)
             report.damaged.append(key)
@@ -57,38 +65,35 @@ def object_scanner(config: dict, metadata: MaintenanceMetadata) -> bool:
     log.info("done: %d objects checked in %.1f s (%.1f objects/s), %d shards rebuilt, %d skipped, %d damaged%s",
              report.checked, elapsed, report.checked / elapsed if elapsed else 0, report.repaired, report.skipped,
              len(report.damaged), f": {report.damaged}" if report.damaged else "")
-    locator.stop()
+    parts.locator.stop()
     return not report.damaged
 
 
-def join_cluster(config: dict):
+def join_cluster(parts: ScanParts) -> ScanParts:
     """Listen to heartbeats until the set of live data servers settles."""
-    servers = DataServers(config["HEARTBEAT_EXPIRY"])
-    listener = HeartbeatListener(config["RABBITMQ_SERVER"], servers)
-    locator = Locator(config["RABBITMQ_SERVER"], config["LOCATE_TIMEOUT"], servers)
-    listener.start()
-    locator.start()
+    for worker in parts.workers():          # the heartbeat listener and the locator
+        worker.start()
+    config = parts.config
     time.sleep(min(2 * config["HEARTBEAT_INTERVAL"] + 0.2, config["HEARTBEAT_EXPIRY"]))
-    log.info("live data servers: %s", servers.live())
-    return servers, locator
+    log.info("live data servers: %s", parts.servers.live())
+    return parts
 
 
-def scan(key: str, metadata, servers, locator, report: Report) -> None:
+def scan(key: str, metadata: MaintenanceMetadata, objects: ScanObjects, report: Report) -> None:
     """Check one object; rebuild its shards; a second pass rebuilds shards that failed late."""
     h = digest.parse(key)
-    size = metadata.size_of(h) if h else None
-    if size is None:
+    record = metadata.record_of(h) if h else None
+    if record is None:
         log.info("%s: no version references it (left to delete_orphan_object)", key)
         report.skipped += 1
         return
     report.checked += 1
     for attempt in range(2):
-        locations = locator.locate(key)
-        packed = packed_length(locations, key, size)       # chapter 7 may have gzipped it first
-        stream = ScanStream(locations, key, packed or size, repair_target(servers, locations))
+        body = objects.open(record)                # unpacked, if chapter 7 gzipped it first
         sha = hashlib.sha256()
-        for part in (stream if packed is None else unpack(stream, size)):
+        for part in body.chunks:
             sha.update(part)
+        stream = body.source
         report.repaired += len(stream.repaired)
         for index in stream.repaired:
             log.info("%s: shard %d rebuilt", key, index)
@@ -96,7 +101,7 @@ def scan(key: str, metadata, servers, locator, report: Report) -> None:
             log.error("%s: the object decodes to another hash: damaged", key)
             report.damaged.append(key)
             return
-        problems = set(range(rs.ALL_SHARDS)) - set(locations) | set(stream.dropped)
+        problems = set(range(rs.ALL_SHARDS)) - set(stream.locations) | set(stream.dropped)
         if problems <= set(stream.repaired):      # else one more pass: a shard failed after its start
             return
 

@@ -9,9 +9,14 @@ import threading
 import time
 from typing import Callable
 
+from chapter01_single.errors import ServiceUnavailable
 from chapter02_distributed.common.rabbitmq import API_EXCHANGE, AmqpWorker, consume, own_queue, parse_address
 
 _random = random.SystemRandom()
+
+
+class NoLiveDataServer(ServiceUnavailable):
+    """Too few live data servers are known; try again later."""
 
 
 class DataServers:

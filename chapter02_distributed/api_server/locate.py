@@ -14,15 +14,12 @@ from flask import Response
 
 from chapter01_single.app import Resource
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
+from chapter02_distributed.api_server.heartbeat import NoLiveDataServer
 from chapter02_distributed.common.rabbitmq import DATA_EXCHANGE, AmqpWorker, consume, own_queue, parse_address, publish
 
 
 class MessagingUnavailable(ServiceUnavailable):
     """RabbitMQ is not reachable; try again later."""
-
-
-class NoLiveDataServer(ServiceUnavailable):
-    """No live data server is known; try again later."""
 
 
 class Search:

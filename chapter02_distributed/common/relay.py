@@ -1,5 +1,7 @@
 """Zero-copy relay of a data server's response body to the client (Linux ``splice(2)``).
 
+Speed only: skip this module on first reading; the chapter works the same without it.
+
 A plain relay copies every byte twice through Python (received, then sent). When the WSGI server
 exposes the client's socket (gunicorn's ``environ["gunicorn.socket"]``) and the platform has
 ``os.splice``, the body moves data-server socket -> pipe -> client socket inside the kernel. The

@@ -2,23 +2,30 @@
 from flask import Flask
 
 from chapter01_single.app import WORKERS
-from chapter01_single.server import create_app as create_object_server  # unchanged since chapter 1
+from chapter01_single.server import Parts as SingleServerParts  # unchanged since chapter 1
 from chapter01_single.store import FileStore
 from chapter02_distributed import config as settings
 from chapter02_distributed.data_server.heartbeat import Heartbeat
 from chapter02_distributed.data_server.locate import LocateListener
 
 
-def create_app(config: dict | None = None, store: FileStore | None = None) -> Flask:
-    """The data server; its workers are built here and started by ``main``."""
-    config = config or settings.load()
-    store = store or FileStore(config["STORAGE_ROOT"])
-    app = create_object_server(config, store=store)
-    app.extensions[WORKERS] += workers(config, store)
-    return app
+class Parts(SingleServerParts):
+    """Chapter 1's server (``store``) plus the heartbeat and the locate listener."""
+    settings = settings
+    locate_listener = LocateListener
+
+    def workers(self) -> list:
+        """The heartbeat and the locate listener of a data server holding ``store``."""
+        url, address = self.config["RABBITMQ_SERVER"], self.config["ADVERTISE_ADDRESS"]
+        return [Heartbeat(url, address, self.config["HEARTBEAT_INTERVAL"]),
+                self.locate_listener(url, address, self.store)]
+
+    def app(self) -> Flask:
+        app = super().app()
+        app.extensions[WORKERS] += self.workers()
+        return app
 
 
-def workers(config: dict, store, locate_listener=LocateListener) -> list:
-    """The heartbeat and the locate listener of a data server holding ``store``."""
-    url, address = config["RABBITMQ_SERVER"], config["ADVERTISE_ADDRESS"]
-    return [Heartbeat(url, address, config["HEARTBEAT_INTERVAL"]), locate_listener(url, address, store)]
+def create_app(config: dict | None = None, *, store: FileStore | None = None) -> Flask:
+    """The data server; its workers are built here and started by ``main``. Parts: ``store``."""
+    return Parts(config, store=store).app()

@@ -13,7 +13,8 @@ import re
 from chapter01_single.errors import BadRequest
 
 DIGEST_PREFIX = "SHA-256="
-_KEY = re.compile(r"[A-Za-z0-9_-]{43}\Z")
+KEY_TEXT = "[A-Za-z0-9_-]{43}"          # key(H): 43 characters of URL-safe base64, the one rule
+KEY = re.compile(KEY_TEXT + r"\Z")
 
 
 class BadDigest(BadRequest):
@@ -40,7 +41,7 @@ def parse(text: str) -> str | None:
     """H from either form (standard or URL-safe base64), or None when ``text`` is neither."""
     if len(text) == 44:
         raw = _decode(text, standard=True)
-    elif _KEY.match(text):
+    elif KEY.match(text):
         raw = _decode(text + "=", standard=False)
     else:
         raw = None

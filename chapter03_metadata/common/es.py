@@ -45,6 +45,11 @@ class Version:
     def deleted(self) -> bool:
         return self.hash == ""
 
+    @classmethod
+    def from_source(cls, source: dict) -> "Version":
+        """The record of an Elasticsearch document (fields it lacks take their defaults)."""
+        return cls(source["name"], int(source["version"]), int(source["size"]), source["hash"])
+
     def book_json(self) -> dict:
         """The record with the book's capitalised keys, as ``/versions/`` prints it."""
         return {"Name": self.name, "Version": self.version, "Size": self.size, "Hash": self.hash}
@@ -52,6 +57,8 @@ class Version:
 
 class Metadata:
     """Versions of named objects, stored in Elasticsearch."""
+    record_class = Version      # a later chapter's record may carry more fields
+    mapping = MAPPING
 
     def __init__(self, server: str, index: str = "metadata", timeout: float = TIMEOUT):
         url = server if server.startswith("http") else f"http://{server}"
@@ -69,15 +76,16 @@ class Metadata:
         """Version ``version`` of ``name``, or None."""
         with errors():
             self.ensure_indices()
-            return _version(self._fetch(self.index, _version_id(name, version)))
+            return self.record(self._fetch(self.index, _version_id(name, version)))
 
-    def add_version(self, name: str, hash: str, size: int) -> Version:
-        """Record a new newest version of ``name``; concurrent callers get distinct numbers."""
+    def add_version(self, name: str, hash: str, size: int, **fields) -> Version:
+        """Record a new newest version of ``name`` (with the ``fields`` a later chapter's record has);
+        concurrent callers get distinct numbers."""
         with errors():
             head, _, _ = self._head(name)
             number = (head.version if head else 0) + 1
             for _ in range(MAX_ATTEMPTS):
-                record = Version(name, number, size, hash)
+                record = self.record_class(name, number, size, hash, **fields)
                 try:
                     self.es.create(index=self.index, id=_version_id(name, number), document=asdict(record))
                 except ConflictError:
@@ -111,7 +119,7 @@ class Metadata:
         for index in (self.index, self.heads):
             if not self.es.indices.exists(index=index):
                 try:
-                    self.es.indices.create(index=index, mappings=MAPPING, settings=SETTINGS)
+                    self.es.indices.create(index=index, mappings=self.mapping, settings=SETTINGS)
                 except ApiError as error:
                     if error.meta.status != 400:   # 400: created meanwhile by another thread or server
                         raise
@@ -128,7 +136,7 @@ class Metadata:
                 page = self.es.search(index=self.index, query=query, size=PAGE, search_after=after,
                                       sort=[{"name": "asc"}, {"version": "asc"}], track_total_hits=False)
             hits = page["hits"]["hits"]
-            yield from (_version(hit["_source"]) for hit in hits)
+            yield from (self.record(hit["_source"]) for hit in hits)
             if len(hits) < PAGE:
                 return
             after = hits[-1]["sort"]
@@ -138,7 +146,7 @@ class Metadata:
         found = self.es.options(ignore_status=404).get(index=self.heads, id=_name_id(name))
         if not found.get("found"):
             return None, None, None
-        return _version(found["_source"]), found["_seq_no"], found["_primary_term"]
+        return self.record(found["_source"]), found["_seq_no"], found["_primary_term"]
 
     def _advance_head(self, record: Version) -> None:
         """Make the head ``record`` unless it already names a newer version."""
@@ -156,6 +164,12 @@ class Metadata:
             except ConflictError:
                 continue
         raise MetadataUnavailable("too many concurrent writers of one name; try again")
+
+    def record(self, source: dict | None) -> Version | None:
+        """The record a stored document describes (None for none)."""
+        if source is None:
+            return None
+        return self.record_class.from_source(source)
 
     def _fetch(self, index: str, doc_id: str) -> dict | None:
         try:
@@ -183,7 +197,3 @@ def _version_id(name: str, version: int) -> str:
     return f"{_name_id(name)}_{version}"
 
 
-def _version(source: dict | None) -> Version | None:
-    if source is None:
-        return None
-    return Version(source["name"], int(source["version"]), int(source["size"]), source["hash"])

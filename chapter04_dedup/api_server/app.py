@@ -1,15 +1,17 @@
-"""Composition root of the chapter 4 api server: chapter 3's, with its own objects view and locator."""
+"""Composition root of the chapter 4 api server: chapter 3's, with its own locator and pipeline."""
 from flask import Flask
 
-from chapter02_distributed.api_server.app import membership  # unchanged since chapter 2
-from chapter03_metadata import config as settings
-from chapter03_metadata.api_server.app import create_app as create_versioned_app  # unchanged since chapter 3
+from chapter03_metadata.api_server import app as chapter3
 from chapter04_dedup.api_server.locate import Locator
-from chapter04_dedup.api_server.objects import ObjectsView
+from chapter04_dedup.api_server.store import Objects
 
 
-def create_app(config: dict | None = None, servers=None, locator=None, metadata=None,
-               objects_view=ObjectsView, locator_class=Locator, **views) -> Flask:
-    config = config or settings.load()
-    servers, locator = membership(config, servers, locator, locator_class)
-    return create_versioned_app(config, servers, locator, metadata, objects_view=objects_view, **views)
+class Parts(chapter3.Parts):
+    """Chapter 3's parts; the locator ends once every server answered, objects are deduplicated."""
+    locator_class = Locator
+    objects_class = Objects
+
+
+def create_app(config: dict | None = None, *, servers=None, locator=None, metadata=None, objects=None) -> Flask:
+    """Chapter 3's api server with chapter 4's parts (same names, built unless given)."""
+    return Parts(config, servers=servers, locator=locator, metadata=metadata, objects=objects).app()

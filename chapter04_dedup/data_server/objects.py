@@ -10,7 +10,6 @@ their name: the bad copy is removed and the answer is 404.
 import hashlib
 import logging
 import os
-import re
 import threading
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from chapter01_single.objects import file_response  # unchanged since chapter 1
 from chapter01_single.store import CHUNK
 from chapter03_metadata.common import digest
 
-KEY = re.compile(r"[A-Za-z0-9_-]{43}\Z")
+KEY = digest.KEY
 
 log = logging.getLogger(__name__)
 

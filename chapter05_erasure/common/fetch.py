@@ -1,5 +1,7 @@
 """Shard GETs sent together from one thread, answered in turn (the first byte of a GET waits less).
 
+Speed only: skip this module on first reading (what it does, a GET per shard, is the book's).
+
 ``requests`` (and urllib3 under it) sends a request and waits for its answer in one call, so six
 shard GETs in parallel need six threads, and on two cores those threads mostly wait for each
 other's turn at the GIL: opening six shards that way took 13-18 ms, against 3-4 ms for one.

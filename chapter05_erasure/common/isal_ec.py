@@ -1,5 +1,7 @@
 """GF(2^8) matrix products by Intel's ISA-L (``ec_encode_data``), when the library is installed.
 
+Speed only: skip this module on first reading; the chapter works the same without it.
+
 ISA-L (Debian's ``libisal2``) applies any coefficient matrix with SIMD instructions, about ten
 times faster than the numpy tables of ``rs`` and without holding the GIL (ctypes releases it).
 ``rs`` hands it the book's own coefficients, so the shards stay byte-identical; without the

@@ -210,6 +210,8 @@ def _mul_rows(rows: list, inputs: list[np.ndarray]) -> list[bytes]:
     return outputs
 
 
+# --- speed only: skip on first reading (the numpy table path; encode_block_reference is the same)
+
 def _mul_row_pair(rows: list, inputs: list[np.ndarray]) -> list[bytes]:
     """One or two output rows: per 2-byte input word, one lookup yields every row's products."""
     even = len(inputs[0]) // 2 * 2  # uint16 views need an even length; an odd last byte is apart

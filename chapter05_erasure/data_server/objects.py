@@ -26,8 +26,14 @@ from chapter03_metadata.common import digest
 from chapter04_dedup.data_server import objects as chapter4
 from chapter05_erasure.common.rs import BLOCK_PER_SHARD
 
-SHARD_FILE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-5])\.([A-Za-z0-9_-]{43})\Z")
-SHARD_NAME = re.compile(r"([A-Za-z0-9_-]{43})\.([0-5])\Z")
+
+def shard_file_pattern(suffix: str = "") -> re.Pattern:
+    """``<key>.<i>.<shard key><suffix>``: groups key, index, shard key (and the suffix's own)."""
+    return re.compile(rf"({digest.KEY_TEXT})\.([0-5])\.({digest.KEY_TEXT}){suffix}\Z")
+
+
+SHARD_FILE = shard_file_pattern()
+SHARD_NAME = re.compile(rf"({digest.KEY_TEXT})\.([0-5])\Z")
 CRC = struct.Struct(">I")
 BLOCKS_PER_READ = 32
 FIRST_READ = 2          # blocks of the first read: the response (and its headers) leaves sooner

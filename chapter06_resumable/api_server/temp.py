@@ -3,11 +3,10 @@
 Go: ``chapter6/apiServer/temp/{handler,head,put}.go``. HEAD answers ``Content-Length`` = the bytes
 accepted so far. PUT takes ``Range: bytes=<offset>-`` (offset = what HEAD said, else 416) and a
 Content-Length; it stores whole 32000-byte blocks and answers how much it kept in
-``Upload-Offset``. When the last byte is in, the shards are read back and hashed once against the
-upload's hash: a match is committed (or dropped when the content exists already) and becomes a
-version; a mismatch drops the upload (400).
+``Upload-Offset``. When the last byte is in, the pipeline's ``finish_upload`` checks the whole
+upload once against its hash: a match is committed (or dropped when the content exists already)
+and becomes a version; a mismatch drops the upload (400).
 """
-import logging
 import re
 
 from flask import Response, request
@@ -16,24 +15,20 @@ from flask.views import MethodView
 from chapter01_single.app import Resource
 from chapter01_single.errors import BadRequest
 from chapter01_single.objects import request_body
-from chapter02_distributed.common.objectstream import DataServerError
-from chapter03_metadata.common import digest
-from chapter04_dedup.api_server.objects import content_length
-from chapter05_erasure.common import rs
+from chapter04_dedup.api_server.store import required
 from chapter05_erasure.common.shards import BATCH
+from chapter06_resumable.api_server.store import Objects
 from chapter06_resumable.api_server.uploads import Uploads
 from chapter06_resumable.common.ranges import RangeNotSatisfiable
-from chapter06_resumable.common.resumable import RunningHashes, UploadBusy
-
-log = logging.getLogger(__name__)
+from chapter06_resumable.common.resumable import RunningHashes
 
 
 class TempView(Resource):
     """Resumable uploads, named by their token."""
     prefix = "/temp/"
 
-    def __init__(self, uploads: Uploads, locator, metadata):
-        self.uploads, self.locator, self.metadata = uploads, locator, metadata
+    def __init__(self, uploads: Uploads, objects: Objects):
+        self.uploads, self.objects = uploads, objects
         self.hashes = RunningHashes()
 
     def dispatch_request(self, **_route_values):
@@ -46,7 +41,7 @@ class TempView(Resource):
 
     def put(self, name: str):
         upload = self.uploads.resume(name)
-        offset, length = upload_offset(), content_length()
+        offset, length = upload_offset(), required(request.content_length)
         current = upload.accepted()
         if offset != current:
             raise RangeNotSatisfiable(f"the upload continues at byte {current}, not {offset}",
@@ -58,31 +53,10 @@ class TempView(Resource):
         if not self.hashes.holds(versions, upload):
             sha = None               # another request wrote the temps since: read them back
         if stored == upload.upload.size:
-            self.finish(upload, sha)
+            self.objects.finish_upload(upload, sha)
         else:
             self.hashes.keep(name, stored, sha, upload.versions())
         return Response(status=200, headers={"Upload-Offset": str(stored)})
-
-    def finish(self, upload, sha=None) -> None:
-        """Check the whole upload once (by ``sha`` when it saw every byte, else by reading the shards
-        back), then commit what was checked (or drop it) and add the version. A commit that finds
-        the upload written meanwhile by another request is 409, and the upload is gone."""
-        record = upload.upload
-        if not (upload.verify() if sha is None else digest.encode(sha.digest()) == record.hash):
-            upload.drop()
-            raise digest.DigestMismatch(f"the uploaded bytes do not hash to {record.hash}; upload dropped")
-        if len(self.locator.locate(digest.key(record.hash))) >= rs.DATA_SHARDS:
-            upload.drop()              # stored meanwhile by someone else: keep one copy
-        else:
-            try:
-                if not upload.commit():
-                    log.warning("upload %s: a temp changed or failed at commit; the object has 4-5 shards",
-                                record.name)
-            except (UploadBusy, DataServerError):
-                # two requests that checked the same bytes may commit a part each: together, the object
-                if len(self.locator.locate(digest.key(record.hash))) < rs.DATA_SHARDS:
-                    raise
-        self.metadata.add_version(record.name, record.hash, record.size)
 
 
 def upload_offset() -> int:

@@ -1,1 +1,1 @@
-"""Libraries new in chapter 6: upload tokens, resumable uploads, byte ranges."""
+"""Libraries new in chapter 6: upload tokens, resumable uploads, temp version headers, byte ranges."""

@@ -25,6 +25,7 @@ from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
 from chapter05_erasure.common.fetch import ShardFetch, path
 from chapter05_erasure.common.shards import BATCH, ShardWriter, rebatch
+from chapter06_resumable.common.headers import BEFORE, VERSION
 from chapter06_resumable.common.token import Upload
 
 _pool = ThreadPoolExecutor(max_workers=12, thread_name_prefix="resumable")
@@ -38,9 +39,6 @@ class UploadNotFound(ObjectNotFound):
 class UploadBusy(StorageError):
     """Another request is writing this upload; try again once it is done."""
     status, code = 409, "UploadBusy"
-
-
-VERSION, BEFORE = "Temp-Version", "Temp-Version-Before"     # headers of chapter 6's data server temps
 
 
 class UploadChanged(UploadBusy):

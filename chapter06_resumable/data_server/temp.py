@@ -26,7 +26,7 @@ from chapter01_single.errors import BadRequest, StorageError
 from chapter01_single.objects import file_response  # unchanged since chapter 1
 from chapter04_dedup.data_server import temp as chapter4
 from chapter05_erasure.data_server import temp as chapter5
-from chapter06_resumable.common.resumable import BEFORE, VERSION
+from chapter06_resumable.common.headers import BEFORE, VERSION
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""Libraries new in chapter 7: content negotiation of the download encoding."""
+"""Libraries new in chapter 7: download encodings, packed objects, versions that know their form."""

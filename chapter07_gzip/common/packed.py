@@ -27,9 +27,8 @@ from chapter02_distributed.common.objectstream import DataServerError, request, 
 from chapter05_erasure.common import rs
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common.shards import RSPutStream, ShardWriter
+from chapter07_gzip.common.encoding import PROBE, shrinks
 
-PROBE = 1 << 20         # bytes tried first
-WORTH = 0.9             # compress only if the probe shrinks to at most this fraction
 LEVEL = 1               # ISA-L's fast level: about 1.5 GB/s on text with zlib level 6's ratio
 OUT = 1 << 20           # most bytes one decompress call may return (a gzip bomb stays bounded)
 STORED_EMPTY = b"\x00\x00\x00\xff\xff"    # deflate: a non-final stored block of 0 bytes
@@ -41,11 +40,6 @@ _heads = ThreadPoolExecutor(max_workers=6, thread_name_prefix="packed-head")
 class PackedCorrupt(StorageError):
     """A packed object does not unpack to its size: its shards decode to damaged gzip."""
     status, code = 502, "BadGateway"
-
-
-def shrinks(sample: bytes, level: int = LEVEL) -> bool:
-    """Whether ``sample`` gzips to at most ``WORTH`` of its size."""
-    return bool(sample) and len(isal_zlib.compress(sample, level)) <= WORTH * len(sample)
 
 
 def room(size: int) -> int:

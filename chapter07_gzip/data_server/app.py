@@ -1,16 +1,25 @@
 """Composition root of the chapter 7 data server: chapter 6's, with compressed shards."""
+from functools import cached_property
+
 from flask import Flask
 
-from chapter06_resumable.data_server.app import create_app as create_resumable_server  # unchanged since chapter 6
+from chapter06_resumable.data_server import app as chapter6
 from chapter07_gzip import config as settings
 from chapter07_gzip.data_server.objects import GzipShardStore, ShardsView
 from chapter07_gzip.data_server.temp import GzipTempStore, TempView
 
 
-def create_app(config: dict | None = None, store: GzipShardStore | None = None, **parts) -> Flask:
-    config = config or settings.load()
-    store = store or GzipShardStore(config["STORAGE_ROOT"])
-    parts.setdefault("temps", GzipTempStore(store, config["GZIP_LEVEL"]))
-    parts.setdefault("objects_view", ShardsView)
-    parts.setdefault("temp_view", TempView)
-    return create_resumable_server(config, store=store, **parts)
+class Parts(chapter6.Parts):
+    """Chapter 6's parts; shards are compressed at rest when that pays."""
+    settings = settings
+    objects_view = ShardsView
+    temp_view = TempView
+
+    store = cached_property(lambda self: GzipShardStore(self.config["STORAGE_ROOT"]))
+    temps = cached_property(lambda self: GzipTempStore(self.store, self.config["GZIP_LEVEL"]))
+
+
+def create_app(config: dict | None = None, *, store: GzipShardStore | None = None,
+               temps: GzipTempStore | None = None) -> Flask:
+    """Chapter 6's data server with chapter 7's parts (``store``, ``temps``, built unless given)."""
+    return Parts(config, store=store, temps=temps).app()

@@ -6,7 +6,6 @@ gzip file, as the book's chapter 7 did when it deleted every older shard on firs
 key and the per-block CRCs are those of the uncompressed bytes, and are checked the same way;
 data leaves the server uncompressed. A gzip stream that does not decode is corruption too.
 """
-import re
 import zlib
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from isal import igzip, isal_zlib
 
 from chapter05_erasure.data_server import objects as chapter5
 
-SHARD_FILE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-5])\.([A-Za-z0-9_-]{43})(\.gz)?\Z")
+SHARD_FILE = chapter5.shard_file_pattern(r"(\.gz)?")
 DECODE_ERRORS = (OSError, EOFError, isal_zlib.error, zlib.error)
 
 

@@ -19,7 +19,7 @@ from chapter01_single.store import CHUNK
 from chapter04_dedup.data_server.temp import TempInfo, size_header
 from chapter06_resumable.data_server import temp as chapter6
 from chapter06_resumable.data_server.temp import ResumableTempStore
-from chapter07_gzip.common.packed import PROBE, shrinks
+from chapter07_gzip.common.encoding import PROBE, shrinks
 
 
 

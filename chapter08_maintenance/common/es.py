@@ -11,12 +11,13 @@ from typing import Iterator
 from elasticsearch import NotFoundError
 
 from chapter03_metadata.common import es as chapter3
+from chapter07_gzip.common import es as chapter7
 
 PAGE = 1000
 
 
-class MaintenanceMetadata(chapter3.Metadata):
-    """Chapter 3's metadata client plus the queries of chapter 8's tools."""
+class MaintenanceMetadata(chapter7.Metadata):
+    """Chapter 7's metadata client plus the queries of chapter 8's tools."""
 
     def names_with_more_than(self, count: int) -> Iterator[tuple[str, int]]:
         """(name, number of version documents) for every name with more than ``count``."""
@@ -53,9 +54,10 @@ class MaintenanceMetadata(chapter3.Metadata):
             self.es.indices.refresh(index=self.index)
             return int(self.es.count(index=self.index, query={"term": {"hash": hash}})["count"])
 
-    def size_of(self, hash: str) -> int | None:
-        """The size recorded for ``hash`` by any version, or None when no version names it."""
+    def record_of(self, hash: str) -> chapter7.PackedVersion | None:
+        """A version whose content is ``hash`` (its size and stored form), or None when none is."""
         with chapter3.errors():
             self.ensure_indices()
-            hits = self.es.search(index=self.index, size=1, query={"term": {"hash": hash}})["hits"]["hits"]
-        return int(hits[0]["_source"]["size"]) if hits else None
+            hits = self.es.search(index=self.index, size=1, query={"term": {"hash": hash}},
+                                  sort=[{"packed": {"order": "desc", "missing": "_last", "unmapped_type": "long"}}])["hits"]["hits"]
+        return self.record(hits[0]["_source"]) if hits else None

@@ -16,16 +16,14 @@ import pytest
 import requests
 
 from tests import walkthrough
-from tests.chapter01.test_chapter01 import TestNames as _Names
-from tests.chapter01.test_chapter01 import TestObjects as _Objects
-from tests.chapter01.test_chapter01 import TestStreaming as _Streaming
+from tests.chapter01 import test_chapter01 as chapter1
 from tests.support import (FAST, ObjectClient, error_code, health, publish_raw, rabbitmq_queues,
                            services, wait_until)
 
 README = Path(__file__).resolve().parents[2] / "chapter02_distributed" / "README.md"
 
 
-class TestObjects(_Objects):
+class TestObjects(chapter1.TestObjects):
     """Chapter 1's object contract, through the api server."""
 
     def test_second_put_replaces_the_content(self, client):
@@ -39,7 +37,7 @@ class TestObjects(_Objects):
         assert health(front)["data_servers"] == sorted(p.address for p in cluster.data_servers)
 
 
-class TestStreaming(_Streaming):
+class TestStreaming(chapter1.TestStreaming):
     """Bodies stream through the api hop both ways (a GET is spliced from socket to socket)."""
 
     def test_head_sends_no_body_and_the_connection_stays_usable(self, client):
@@ -62,11 +60,11 @@ class TestStreaming(_Streaming):
         assert hashlib.sha256(client.get("t2-leaves").content).digest() == hashlib.sha256(data).digest()
 
 
-class TestNames(_Names):
+class TestNames(chapter1.TestNames):
     """The same name rules at the api server."""
 
 
-class TestDataServerDirectly(_Objects):
+class TestDataServerDirectly(chapter1.TestObjects):
     """A data server keeps chapter 1's contract on its own."""
 
     @pytest.fixture

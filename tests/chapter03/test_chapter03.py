@@ -15,19 +15,14 @@ import requests
 
 from chapter03_metadata.common import digest
 from tests import walkthrough
-from tests.chapter02.test_chapter02 import TestLocate as _Locate
-from tests.chapter02.test_chapter02 import TestMembership as _Membership
-from tests.chapter02.test_chapter02 import TestMessaging as _Messaging
-from tests.chapter02.test_chapter02 import TestNames as _Names
-from tests.chapter02.test_chapter02 import TestObjects as _Objects
-from tests.chapter02.test_chapter02 import TestStreaming as _Streaming
+from tests.chapter02 import test_chapter02 as chapter2
 from tests.chapter02.test_chapter02 import holders
 from tests.support import error_code, services, wait_until
 
 README = Path(__file__).resolve().parents[2] / "chapter03_metadata" / "README.md"
 
 
-class TestObjects(_Objects):
+class TestObjects(chapter2.TestObjects):
     def test_second_put_replaces_the_content(self, client):
         """Book §4.3: versions make the newest PUT the one a GET returns (chapter 1's rule again)."""
         client.put("t3-replaced", b"first")
@@ -35,13 +30,13 @@ class TestObjects(_Objects):
         assert client.get("t3-replaced").content == b"second, longer"
 
 
-class TestStreaming(_Streaming):
+class TestStreaming(chapter2.TestStreaming):
     pass
 
 
-class TestNames(_Names):
+class TestNames(chapter2.TestNames):
     """Book §4.3: names are only metadata now, so '/' is allowed (no file is named after them)."""
-    traversal = [p for p in _Names.traversal if p not in ("/objects/a%2Fb", "/objects/" + "n" * 256)]
+    traversal = [p for p in chapter2.TestNames.traversal if p not in ("/objects/a%2Fb", "/objects/" + "n" * 256)]
     traversal += ["/objects/" + "n" * 1025, "/objects/a/../b", "/objects/a/./b"]
 
     def test_names_with_slashes_and_lucene_operators_are_ordinary(self, client):
@@ -61,7 +56,7 @@ class TestNames(_Names):
         assert len(requests.get(client.url("t3-sim", "versions"), timeout=10).text.splitlines()) == 1
 
 
-class TestLocate(_Locate):
+class TestLocate(chapter2.TestLocate):
     def test_locate_takes_the_books_escaped_hash(self, client, cluster):
         data = next(d for d in (b"t3 slash %d" % i for i in range(100)) if "/" in digest.of(d))
         client.put("t3-locate-book", data)
@@ -74,11 +69,11 @@ class TestLocate(_Locate):
         assert client.raw("GET", "/locate/GYqqAdFPt+CScnUDc0%2FGcu3kwcWmOADKNYpiZtdbgs=").status_code == 400
 
 
-class TestMembership(_Membership):
+class TestMembership(chapter2.TestMembership):
     pass
 
 
-class TestMessaging(_Messaging):
+class TestMessaging(chapter2.TestMessaging):
     pass
 
 

@@ -12,24 +12,17 @@ import requests
 
 from chapter03_metadata.common import digest
 from tests import walkthrough
-from tests.chapter03.test_chapter03 import TestDigest as _Digest
-from tests.chapter03.test_chapter03 import TestLocate as _Locate
-from tests.chapter03.test_chapter03 import TestMembership as _Membership
-from tests.chapter03.test_chapter03 import TestMessaging as _Messaging
-from tests.chapter03.test_chapter03 import TestNames as _Names
-from tests.chapter03.test_chapter03 import TestObjects as _Objects
-from tests.chapter03.test_chapter03 import TestStreaming as _Streaming
-from tests.chapter03.test_chapter03 import TestVersions as _Versions
+from tests.chapter03 import test_chapter03 as chapter3
 from tests.support import error_code
 
 README = Path(__file__).resolve().parents[2] / "chapter04_dedup" / "README.md"
 
 
-class TestObjects(_Objects):
+class TestObjects(chapter3.TestObjects):
     pass
 
 
-class TestStreaming(_Streaming):
+class TestStreaming(chapter3.TestStreaming):
     def test_chunked_upload_of_many_megabytes_round_trips(self, client):
         """Book §4.4 (D5): temp objects reserve their size, so a PUT needs a Content-Length; a
         chunked one is refused with 411 (the book stored size 0 and lost the object)."""
@@ -39,27 +32,27 @@ class TestStreaming(_Streaming):
         assert client.get("t4-chunked").status_code == 404
 
 
-class TestNames(_Names):
+class TestNames(chapter3.TestNames):
     pass
 
 
-class TestLocate(_Locate):
+class TestLocate(chapter3.TestLocate):
     pass
 
 
-class TestMembership(_Membership):
+class TestMembership(chapter3.TestMembership):
     pass
 
 
-class TestMessaging(_Messaging):
+class TestMessaging(chapter3.TestMessaging):
     pass
 
 
-class TestDigest(_Digest):
+class TestDigest(chapter3.TestDigest):
     pass
 
 
-class TestVersions(_Versions):
+class TestVersions(chapter3.TestVersions):
     pass
 
 

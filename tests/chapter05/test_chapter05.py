@@ -18,17 +18,7 @@ import requests
 
 from chapter03_metadata.common import digest
 from tests import walkthrough
-from tests.chapter04.test_chapter04 import TestDedup as _Dedup
-from tests.chapter04.test_chapter04 import TestDigest as _Digest
-from tests.chapter04.test_chapter04 import TestIntegrity as _Integrity
-from tests.chapter04.test_chapter04 import TestLocate as _Locate
-from tests.chapter04.test_chapter04 import TestMembership as _Membership
-from tests.chapter04.test_chapter04 import TestMessaging as _Messaging
-from tests.chapter04.test_chapter04 import TestNames as _Names
-from tests.chapter04.test_chapter04 import TestObjects as _Objects
-from tests.chapter04.test_chapter04 import TestStreaming as _Streaming
-from tests.chapter04.test_chapter04 import TestTempEndpoints as _TempEndpoints
-from tests.chapter04.test_chapter04 import TestVersions as _Versions
+from tests.chapter04 import test_chapter04 as chapter4
 from tests.chapter04.test_chapter04 import stored_files, temp_files
 from tests.support import error_code, health, wait_until
 
@@ -56,35 +46,35 @@ def server_of(cluster, path: Path):
     return next(p for p in cluster.data_servers if Path(p.root) in path.parents)
 
 
-class TestObjects(_Objects):
+class TestObjects(chapter4.TestObjects):
     pass
 
 
-class TestStreaming(_Streaming):
+class TestStreaming(chapter4.TestStreaming):
     pass
 
 
-class TestNames(_Names):
+class TestNames(chapter4.TestNames):
     pass
 
 
-class TestDigest(_Digest):
+class TestDigest(chapter4.TestDigest):
     pass
 
 
-class TestVersions(_Versions):
+class TestVersions(chapter4.TestVersions):
     pass
 
 
-class TestMessaging(_Messaging):
+class TestMessaging(chapter4.TestMessaging):
     pass
 
 
-class TestDedup(_Dedup):
+class TestDedup(chapter4.TestDedup):
     copies = 6
 
 
-class TestTempEndpoints(_TempEndpoints):
+class TestTempEndpoints(chapter4.TestTempEndpoints):
     suffix = ".0"
 
     def test_commit_of_content_that_does_not_match_its_name_is_refused(self, cluster):
@@ -111,7 +101,7 @@ class TestTempEndpoints(_TempEndpoints):
         assert stored == b"".join(zlib.crc32(data[at:at + 8000]).to_bytes(4, "big") for at in range(0, len(data), 8000))
 
 
-class TestLocate(_Locate):
+class TestLocate(chapter4.TestLocate):
     test_object_is_stored_on_exactly_one_data_server = None    # book §4.5: six shards instead
 
     def test_object_is_stored_as_six_shards_on_six_servers(self, client, cluster):
@@ -136,7 +126,7 @@ class TestLocate(_Locate):
         assert answer.status_code == 200 and len(answer.json()) == 6
 
 
-class TestMembership(_Membership):
+class TestMembership(chapter4.TestMembership):
     test_stopped_data_server_expires_its_objects_404_and_return_with_it = None   # book §4.5 changes it
     test_data_server_killed_mid_download_fails_the_response_without_hanging = None
 
@@ -174,7 +164,7 @@ class TestMembership(_Membership):
             cluster.up()
 
 
-class TestIntegrity(_Integrity):
+class TestIntegrity(chapter4.TestIntegrity):
     test_a_corrupted_object_is_404_and_its_file_removed = None    # book §4.5: served and repaired instead
 
     def test_a_corrupt_shard_is_removed_served_around_and_repaired(self, client, cluster):

@@ -1,11 +1,11 @@
-"""How the last piece's handler ends an upload whose commit met another request (fakes: pure logic)."""
+"""How the pipeline ends an upload whose commit met another request (fakes: pure logic)."""
 import hashlib
 from types import SimpleNamespace
 
 import pytest
 
 from chapter03_metadata.common import digest
-from chapter06_resumable.api_server.temp import TempView
+from chapter06_resumable.api_server.store import Objects
 from chapter06_resumable.common.resumable import UploadChanged
 
 DATA = b"the bytes both requests checked"
@@ -23,13 +23,12 @@ class Upload:
         self.dropped = True
 
 
-def view(located: list) -> TempView:
-    """A TempView whose locate answers the successive lists of ``located``."""
-    handler = TempView.__new__(TempView)
+def pipeline(located: list) -> Objects:
+    """Chapter 6's pipeline whose locate answers the successive lists of ``located``."""
     answers = iter(located)
-    handler.locator = SimpleNamespace(locate=lambda key: next(answers))
-    handler.metadata = SimpleNamespace(versions=[], add_version=lambda *args: handler.metadata.versions.append(args))
-    return handler
+    metadata = SimpleNamespace(versions=[])
+    metadata.add_version = lambda *args, **fields: metadata.versions.append(args)
+    return Objects(None, SimpleNamespace(locate=lambda key: next(answers)), metadata)
 
 
 def changed():
@@ -37,27 +36,27 @@ def changed():
 
 
 def test_a_commit_split_with_another_request_that_checked_the_same_bytes_adds_the_version():
-    handler = view([[], list(range(6))])     # none before the commit; all six after both committed
-    handler.finish(Upload(changed), hashlib.sha256(DATA))
-    assert handler.metadata.versions == [("race", digest.of(DATA), len(DATA))]
+    objects = pipeline([[], list(range(6))])     # none before the commit; all six after both committed
+    objects.finish_upload(Upload(changed), hashlib.sha256(DATA))
+    assert objects.metadata.versions == [("race", digest.of(DATA), len(DATA))]
 
 
 def test_a_commit_left_with_fewer_than_four_shards_is_409_and_adds_nothing():
-    handler = view([[], [0, 1, 2]])
+    objects = pipeline([[], [0, 1, 2]])
     with pytest.raises(UploadChanged):
-        handler.finish(Upload(changed), hashlib.sha256(DATA))
-    assert handler.metadata.versions == []
+        objects.finish_upload(Upload(changed), hashlib.sha256(DATA))
+    assert objects.metadata.versions == []
 
 
 def test_a_commit_of_four_or_five_checked_shards_adds_the_version():
-    handler = view([[]])
-    handler.finish(Upload(lambda: False), hashlib.sha256(DATA))
-    assert len(handler.metadata.versions) == 1
+    objects = pipeline([[]])
+    objects.finish_upload(Upload(lambda: False), hashlib.sha256(DATA))
+    assert len(objects.metadata.versions) == 1
 
 
 def test_a_wrong_hash_drops_the_upload_and_commits_nothing():
-    handler = view([])
+    objects = pipeline([])
     upload = Upload(lambda: pytest.fail("committed"))
     with pytest.raises(digest.DigestMismatch):
-        handler.finish(upload, hashlib.sha256(b"other bytes"))
-    assert upload.dropped and handler.metadata.versions == []
+        objects.finish_upload(upload, hashlib.sha256(b"other bytes"))
+    assert upload.dropped and objects.metadata.versions == []

@@ -11,14 +11,15 @@ from tests.support import chapter_fixtures
 LEGACY = {"t7-legacy-text": b"written by chapter 6 code\n" * 4000, "t7-legacy-random": os.urandom(100003)}
 
 
-def start():
+def start(chapter: int = 7):
+    """A chapter 6 cluster writes ``LEGACY``, then ``chapter``'s servers take over its folders."""
     old = chapter_cluster(6, LOCATE_TIMEOUT="3")
     client = DigestClient(old.api_servers[0].address)
     for name, data in LEGACY.items():
         assert client.put(name, data).status_code == 200
     old.down()
     snapshot = {f: f.read_bytes() for p in old.data_servers for f in (Path(p.root) / "objects").iterdir()}
-    cluster = Cluster(7, old.root, old.env)
+    cluster = Cluster(chapter, old.root, old.env)
     cluster.up()
     cluster.legacy_files = snapshot
     return cluster

@@ -7,7 +7,8 @@ import zlib
 import pytest
 
 from chapter05_erasure.common import rs
-from chapter07_gzip.common.packed import PackedCorrupt, PackedPutStream, ending, room, shrinks, unpack
+from chapter07_gzip.common.encoding import shrinks
+from chapter07_gzip.common.packed import PackedCorrupt, PackedPutStream, ending, room, unpack
 
 
 def log_text(size: int, seed: int = 1) -> bytes:
