@@ -39,8 +39,9 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # ---------------------------------------------------------------- clusters
 
 @contextlib.contextmanager
-def cluster(chapter: int, port: int = PORT, **env):
-    """A fresh chapter cluster on ``port``, isolated from the tests; stopped and removed at exit."""
+def cluster(chapter: int, port: int = PORT, repo: Path = REPO, **env):
+    """A fresh chapter cluster on ``port``, isolated from the tests; stopped and removed at exit.
+    ``repo``: the checkout whose code it runs (``checkout(rev)``: an earlier commit, measured beside)."""
     vhost = f"bench-{port}"
     ensure_vhost(vhost)
     root = ROOT / f"ch{chapter}-{port}"
@@ -48,7 +49,7 @@ def cluster(chapter: int, port: int = PORT, **env):
     env = {**FAST, "RABBITMQ_SERVER": AMQP + vhost, "ES_SERVER": ES_SERVER, "ES_INDEX": ES_INDEX, **env}
     if chapter >= 3:
         drop_es_index()
-    running = Cluster(chapter, root=root, env=env, port=port)
+    running = Cluster(chapter, root=root, env=env, port=port, repo=repo)
     try:
         running.up(timeout=90)
         if chapter >= 3:
@@ -59,6 +60,33 @@ def cluster(chapter: int, port: int = PORT, **env):
         shutil.rmtree(root, ignore_errors=True)
         if chapter >= 3:
             drop_es_index()
+
+
+def checkout(rev: str) -> Path:
+    """A work tree of commit ``rev`` under /tmp/osd-bench-trees (made once; ``git worktree``)."""
+    sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    tree = Path("/tmp/osd-bench-trees") / sha
+    if not (tree / "scripts").exists():
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--force", "--detach", str(tree), sha],
+                       check=True, capture_output=True)
+    return tree
+
+
+def warm_memory(mib: int = 8192) -> None:
+    """Write and delete ``mib`` MiB once, so later writes land in memory the VM already backs.
+
+    On this kind of VM (Firecracker with free page reporting) memory the guest frees goes back to
+    the host, and every page written into it afterwards faults in again: any process, dd included,
+    then writes new files at ~360 MB/s instead of GB/s. Measured code would only show the VM.
+    """
+    path = FILES / "warm-memory"
+    FILES.mkdir(exist_ok=True)
+    start = time.monotonic()
+    subprocess.run(["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={mib}"], check=True,
+                   capture_output=True)
+    path.unlink()
+    print(f"   memory warmed: {mib} MiB written and deleted in {time.monotonic() - start:.1f} s")
 
 
 def ensure_vhost(vhost: str) -> None:

@@ -61,6 +61,7 @@ class Cluster:
     env: dict = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
     port: int = PORT
+    repo: Path = REPO          # the checkout whose code runs (a benchmark may run an older one beside)
 
     def __post_init__(self):
         self.root = Path(self.root)
@@ -95,10 +96,10 @@ class Cluster:
         if process.root:
             Path(process.root).mkdir(parents=True, exist_ok=True)
             env["STORAGE_ROOT"] = process.root
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.repo), env.get("PYTHONPATH")]))
         log = open(self.root / "logs" / f"{process.role}-{process.address}.log", "ab")
         child = subprocess.Popen([sys.executable, "-m", process.module], env=env, stdout=log,
-                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.repo,
                                  start_new_session=True)
         log.close()
         process.pid = child.pid
@@ -152,13 +153,15 @@ class Cluster:
             return None
 
     def save(self) -> None:
-        state = {"chapter": self.chapter, "env": self.env, "processes": [vars(p) for p in self.processes]}
+        state = {"chapter": self.chapter, "env": self.env, "processes": [vars(p) for p in self.processes],
+                 "port": self.port, "repo": str(self.repo)}
         (self.root / "cluster.json").write_text(json.dumps(state, indent=1))
 
     @classmethod
     def load(cls, root: Path) -> "Cluster":
         state = json.loads((Path(root) / "cluster.json").read_text())
-        return cls(state["chapter"], Path(root), state["env"], [Process(**p) for p in state["processes"]])
+        return cls(state["chapter"], Path(root), state["env"], [Process(**p) for p in state["processes"]],
+                   state.get("port", PORT), Path(state.get("repo", REPO)))
 
     def _plan(self) -> list[Process]:
         package = PACKAGES[self.chapter]

@@ -71,9 +71,14 @@ def session() -> requests.Session:
     return _local.session
 
 
+def path(resource: str, name: str) -> str:
+    """``/<resource>/<name>`` with the name percent-encoded."""
+    return f"/{resource}/{quote(name, safe='')}"
+
+
 def url(server: str, resource: str, name: str) -> str:
     """``http://<server>/<resource>/<name>`` with the name percent-encoded."""
-    return f"http://{server}/{resource}/{quote(name, safe='')}"
+    return f"http://{server}{path(resource, name)}"
 
 
 def request(method: str, target: str, **kwargs) -> requests.Response:

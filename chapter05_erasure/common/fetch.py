@@ -17,7 +17,6 @@ timeout is not retried.
 import http.client
 import select
 import threading
-from urllib.parse import quote
 
 from chapter02_distributed.common.objectstream import TIMEOUT
 
@@ -26,11 +25,6 @@ _lock = threading.Lock()
 MAX_IDLE = 16            # kept connections per data server
 DRAIN = 1 << 16          # a body this short that is not wanted (a 404's) is read, keeping its connection
 STALE = (ConnectionError, http.client.BadStatusLine)   # what a connection the server closed raises
-
-
-def path(resource: str, name: str) -> str:
-    """``/<resource>/<name>`` with the name percent-encoded (as ``objectstream.url``)."""
-    return f"/{resource}/{quote(name, safe='')}"
 
 
 def _take(server: str) -> tuple[http.client.HTTPConnection, bool]:

@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
 from chapter01_single.errors import ServiceUnavailable
-from chapter02_distributed.common.objectstream import DataServerError
+from chapter02_distributed.common.objectstream import DataServerError, path
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
-from chapter05_erasure.common.fetch import ShardFetch, path
+from chapter05_erasure.common.fetch import ShardFetch
 
 BATCH_BLOCKS = 32
 BATCH = BATCH_BLOCKS * rs.BLOCK_SIZE        # object bytes encoded or decoded at once

@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from chapter01_single.errors import ObjectNotFound, StorageError
-from chapter02_distributed.common.objectstream import DataServerError, request, sized
+from chapter02_distributed.common.objectstream import DataServerError, path, request, sized
 from chapter03_metadata.common import digest
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
-from chapter05_erasure.common.fetch import ShardFetch, path
+from chapter05_erasure.common.fetch import ShardFetch
 from chapter05_erasure.common.shards import BATCH, ShardWriter, rebatch
 from chapter06_resumable.common.headers import BEFORE, VERSION
 from chapter06_resumable.common.token import Upload

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from chapter02_distributed.common import objectstream
 from chapter05_erasure.common import fetch
 from chapter05_erasure.common.fetch import ShardFetch
 
@@ -54,7 +55,7 @@ def server():
 
 
 def whole(server_address: str, name: str = "x") -> bytes | None:
-    shard = ShardFetch(server_address, fetch.path("objects", name), {})
+    shard = ShardFetch(server_address, objectstream.path("objects", name), {})
     assert shard.answer() == 200
     data = shard.read(len(BODY))
     shard.close()
@@ -62,7 +63,7 @@ def whole(server_address: str, name: str = "x") -> bytes | None:
 
 
 def test_requests_are_sent_before_any_answer_is_read(server):
-    shards = [ShardFetch(server.address, fetch.path("objects", f"k.{i}"), {"Range": "bytes=0-"}) for i in range(4)]
+    shards = [ShardFetch(server.address, objectstream.path("objects", f"k.{i}"), {"Range": "bytes=0-"}) for i in range(4)]
     threading.Event().wait(0.3)
     assert sorted(server.requests) == [f"/objects/k.{i}" for i in range(4)]   # nobody has read an answer yet
     assert [s.answer() for s in shards] == [200] * 4
@@ -76,7 +77,7 @@ def test_a_connection_read_to_its_end_serves_the_next_fetch(server):
 
 
 def test_a_body_left_unread_takes_its_connection_down(server):
-    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    shard = ShardFetch(server.address, objectstream.path("objects", "x"), {})
     assert shard.answer() == 200 and len(shard.read(100)) == 100
     shard.close()
     assert whole(server.address) == BODY
@@ -87,7 +88,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(server):
     server.mode = "close after"
     assert whole(server.address) == BODY
     threading.Event().wait(0.2)
-    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    shard = ShardFetch(server.address, objectstream.path("objects", "x"), {})
     assert not shard.reused                  # seen as closed before a request was written on it
     assert shard.answer() == 200 and bytes(shard.read(len(BODY))) == BODY
     assert server.accepted == 2
@@ -103,7 +104,7 @@ def test_a_kept_connection_that_fails_before_its_answer_is_retried_once(server, 
 
 
 def test_a_status_other_than_200_is_given_to_the_caller_and_its_short_body_drained(server):
-    shard = ShardFetch(server.address, fetch.path("objects", "missing"), {})
+    shard = ShardFetch(server.address, objectstream.path("objects", "missing"), {})
     assert shard.answer() == 404
     shard.close()
     assert whole(server.address) == BODY
@@ -112,7 +113,7 @@ def test_a_status_other_than_200_is_given_to_the_caller_and_its_short_body_drain
 
 def test_an_empty_body_keeps_its_connection(server):
     server.mode = "empty"
-    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    shard = ShardFetch(server.address, objectstream.path("objects", "x"), {})
     assert shard.answer() == 200 and shard.read(0) == bytearray()
     shard.close()
     server.mode = "keep"
@@ -125,7 +126,7 @@ def test_a_timeout_on_a_kept_connection_is_not_retried(server, monkeypatch):
     assert whole(server.address) == BODY
     server.mode = "slow"
     started = time.monotonic()
-    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    shard = ShardFetch(server.address, objectstream.path("objects", "x"), {})
     assert shard.reused and shard.answer() is None
     assert time.monotonic() - started < 0.8            # one read timeout, not two
     assert len(server.requests) == 2
@@ -133,7 +134,7 @@ def test_a_timeout_on_a_kept_connection_is_not_retried(server, monkeypatch):
 
 def test_a_body_cut_short_does_not_go_back_to_the_pool(server):
     server.mode = "cut"
-    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    shard = ShardFetch(server.address, objectstream.path("objects", "x"), {})
     assert shard.answer() == 200
     assert bytes(shard.read(len(BODY) // 2)) == BODY[:len(BODY) // 2]    # all that came, then the end
     assert shard.read(len(BODY) - len(BODY) // 2) is None
@@ -143,7 +144,7 @@ def test_a_body_cut_short_does_not_go_back_to_the_pool(server):
 
 def test_a_body_cut_short_reads_as_none(server):
     server.mode = "cut"
-    shard = ShardFetch(server.address, fetch.path("objects", "x"), {})
+    shard = ShardFetch(server.address, objectstream.path("objects", "x"), {})
     assert shard.answer() == 200
     assert shard.read(len(BODY)) is None
 
@@ -152,10 +153,10 @@ def test_a_server_that_is_not_there_answers_none(server):
     address = server.address
     server.shutdown()
     server.server_close()
-    shard = ShardFetch(address, fetch.path("objects", "x"), {})
+    shard = ShardFetch(address, objectstream.path("objects", "x"), {})
     assert shard.answer() is None
     assert shard.read(10) is None
 
 
 def test_names_are_percent_encoded_in_the_path():
-    assert fetch.path("objects", "a/b c.0") == "/objects/a%2Fb%20c.0"
+    assert objectstream.path("objects", "a/b c.0") == "/objects/a%2Fb%20c.0"
