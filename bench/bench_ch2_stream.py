@@ -6,13 +6,13 @@ gunicorn child that serves requests; the master is reported apart) while 1 GiB s
 With ``--baseline REV`` the api paths of commit REV run beside, on a second cluster, interleaved.
 Targets (issue 3): api >= 0.8 x direct both ways; api peak RSS <= 150 MB. Issue 17: api PUT >= 1.5 x
 the baseline's.
-Run: python bench/bench_ch2_stream.py [--baseline REV] [--cold]
+Run: python bench/bench_ch2_stream.py [--baseline REV]   (BENCH_COLD=1: memory not warmed first)
 """
 import argparse
 import contextlib
 
 from common import (PORT, RATE_HEADERS, MiB, RssSampler, banner, checkout, cluster, curl, load, median, payload,
-                    rate_row, redone, retrying, rss_mb, table, verdict, warm_memory, worker)
+                    rate_row, redone, retrying, rss_mb, table, verdict, worker)
 
 SIZE = 256 * MiB
 BIG = 1024 * MiB
@@ -22,13 +22,10 @@ ROUNDS = 3
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", metavar="REV", help="also measure commit REV's api paths, interleaved")
-    parser.add_argument("--cold", action="store_true", help="do not warm the VM's memory first")
     args = parser.parse_args()
     banner("chapter 2: 256 MiB through the api vs direct to a data server")
     payload(SIZE)
     big = payload(BIG)
-    if not args.cold:
-        warm_memory()
     with contextlib.ExitStack() as stack:
         c = stack.enter_context(cluster(2))
         paths = {"api": c.api_servers[0], "direct": c.data_servers[0]}

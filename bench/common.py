@@ -49,6 +49,7 @@ def cluster(chapter: int, port: int = PORT, repo: Path = REPO, **env):
     env = {**FAST, "RABBITMQ_SERVER": AMQP + vhost, "ES_SERVER": ES_SERVER, "ES_INDEX": ES_INDEX, **env}
     if chapter >= 3:
         drop_es_index()
+    warm_memory()
     running = Cluster(chapter, root=root, env=env, port=port, repo=repo)
     try:
         running.up(timeout=90)
@@ -73,19 +74,26 @@ def checkout(rev: str) -> Path:
     return tree
 
 
+WARM_MEMORY: list[float] = []    # seconds the warm-up took, once per run
+
+
 def warm_memory(mib: int = 8192) -> None:
-    """Write and delete ``mib`` MiB once, so later writes land in memory the VM already backs.
+    """Write and delete ``mib`` MiB once per run (not with BENCH_COLD=1), so later writes land in
+    memory the VM already backs.
 
     On this kind of VM (Firecracker with free page reporting) memory the guest frees goes back to
     the host, and every page written into it afterwards faults in again: any process, dd included,
     then writes new files at ~360 MB/s instead of GB/s. Measured code would only show the VM.
     """
+    if WARM_MEMORY or os.environ.get("BENCH_COLD") == "1":
+        return
     path = FILES / "warm-memory"
     FILES.mkdir(exist_ok=True)
     start = time.monotonic()
     subprocess.run(["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={mib}"], check=True,
                    capture_output=True)
     path.unlink()
+    WARM_MEMORY.append(time.monotonic() - start)
     print(f"   memory warmed: {mib} MiB written and deleted in {time.monotonic() - start:.1f} s")
 
 
