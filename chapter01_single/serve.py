@@ -14,6 +14,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from chapter01_single.app import WORKERS, setup_logging
+from chapter01_single.worker import GuardedWorker
 
 THREADS = 32
 GRACEFUL_SECONDS = 3
@@ -48,8 +49,9 @@ class _Gunicorn(BaseApplication):
 def serve(app: Flask, bind: str, threads: int = THREADS) -> None:
     """Serve ``app`` on ``bind`` (``host:port``) until SIGTERM/SIGINT."""
     workers = app.extensions.get(WORKERS, [])
+    worker_class = type("Worker", (GuardedWorker,), {"read_timeout": app.config.get("READ_TIMEOUT", 15.0)})
     options = {
-        "bind": bind, "workers": 1, "worker_class": "gthread", "threads": threads,
+        "bind": bind, "workers": 1, "worker_class": worker_class, "threads": threads,
         "graceful_timeout": GRACEFUL_SECONDS, "timeout": 60, "keepalive": 30,
         "backlog": 512, "accesslog": None, "errorlog": "-", "loglevel": "info",
         # gunicorn >= 27 shares one control socket per user: eight servers would collide on it

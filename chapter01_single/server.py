@@ -9,6 +9,7 @@ from flask import Flask
 from chapter01_single import app as skeleton
 from chapter01_single import config as settings
 from chapter01_single.app import add_resource, new_app
+from chapter01_single.durable import Durability
 from chapter01_single.objects import ObjectsView
 from chapter01_single.serve import run
 from chapter01_single.store import FileStore
@@ -18,7 +19,8 @@ class Parts(skeleton.Parts):
     """The single server: one ``store``."""
     settings = settings
 
-    store = cached_property(lambda self: FileStore(self.config["STORAGE_ROOT"]))
+    durable = cached_property(lambda self: Durability(self.config["FSYNC"]))
+    store = cached_property(lambda self: FileStore(self.config["STORAGE_ROOT"], self.durable))
 
     def app(self) -> Flask:
         app = new_app(self.config)

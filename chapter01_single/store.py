@@ -1,13 +1,15 @@
 """Objects as files under ``STORAGE_ROOT/objects`` (book §4.1).
 
 The server creates the folders it needs. A name becomes a path only after the containment check
-(D8), and a PUT streams into ``temp/`` and renames, so readers never see half an object.
+(D8), and a PUT streams into ``temp/`` and renames, so readers never see half an object; the file
+and the folder are fsynced before the PUT is answered (``durable``).
 """
 import os
 import uuid
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
+from chapter01_single.durable import Durability
 from chapter01_single.errors import InvalidName, ObjectNotFound
 
 CHUNK = 1 << 20   # bytes per read and write when streaming a body
@@ -16,8 +18,9 @@ CHUNK = 1 << 20   # bytes per read and write when streaming a body
 class FileStore:
     """A folder of objects, one file per object name."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, durable: Durability | None = None):
         self.root = Path(root).resolve()
+        self.durable = durable or Durability()
         self.objects = self.root / "objects"
         self.temp = self.root / "temp"
         for folder in (self.objects, self.temp):
@@ -49,8 +52,9 @@ class FileStore:
         target = self.path(name)
         partial = self.temp / f"put-{uuid.uuid4()}"
         try:
-            size = _write(partial, chunks)
+            size = _write(partial, chunks, self.durable)
             os.replace(partial, target)
+            self.durable.folder(self.objects)
         finally:
             partial.unlink(missing_ok=True)
         return size
@@ -62,10 +66,11 @@ def read_chunks(stream: BinaryIO, size: int = CHUNK) -> Iterable[bytes]:
         yield chunk
 
 
-def _write(path: Path, chunks: Iterable[bytes]) -> int:
+def _write(path: Path, chunks: Iterable[bytes], durable: Durability) -> int:
     written = 0
     with open(path, "wb") as out:
         for chunk in chunks:
             out.write(chunk)
             written += len(chunk)
+        durable.file(out)
     return written

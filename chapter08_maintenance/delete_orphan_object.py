@@ -2,11 +2,14 @@
 
 Env: ``STORAGE_ROOT`` and ``LISTEN_ADDRESS`` of one data server, ``ES_SERVER``, ``ORPHAN_GRACE``,
 ``GARBAGE_RETENTION``. A key's shards go to ``garbage/`` (through the data server's
-``DELETE /objects/<key>``) only when every one of these holds: its newest shard file is older
-than ``ORPHAN_GRACE``; no temp upload on this server is writing that key; an exact count of the
-versions naming its hash, answered without error, is 0, and is 0 again right before the move.
-Any doubt keeps the shard; an Elasticsearch error stops the run (exit 1) before anything more is
-moved. Then files in ``garbage/`` older than ``GARBAGE_RETENTION`` are deleted.
+``DELETE /objects/<key>?before=<run start - ORPHAN_GRACE>``) only when every one of these holds:
+its newest shard file is older than ``ORPHAN_GRACE``; no temp upload on this server is writing that
+key; an exact count of the versions naming its hash, answered without error, is 0, and is 0 again
+right before the move; and, checked by the data server as it moves them, no file was written since
+and no PUT that reuses the content has pinned it. Any doubt keeps the shard; an Elasticsearch error
+stops the run (exit 1) before anything more is moved. The index must exist and hold versions (a
+mistyped ``ES_INDEX`` is refused, never taken for "nothing is referenced"). Then files in
+``garbage/`` older than ``GARBAGE_RETENTION`` are deleted.
 """
 import json
 import logging
@@ -38,12 +41,14 @@ def delete_orphan_object(config: dict, metadata: MaintenanceMetadata) -> bool:
             log.info("%s: keep, an upload is writing it", key)
         elif (refs := metadata.references(h)) or (refs := metadata.references(h)):   # twice: re-check
             log.info("%s: keep, %d version(s) reference it", key, refs)
-        elif move(config["LISTEN_ADDRESS"], key):
+        elif (result := move(config["LISTEN_ADDRESS"], key, now - config["ORPHAN_GRACE"])) is None:
+            failed += 1
+            continue
+        elif result["kept"]:
+            log.info("%s: keep, written or pinned (by a PUT reusing it) since the run began", key)
+        else:
             log.info("%s: no version references it: moved to garbage", key)
             moved += 1
-            continue
-        else:
-            failed += 1
             continue
         kept += 1
     purged = purge(root / "garbage", now - config["GARBAGE_RETENTION"])
@@ -56,7 +61,7 @@ def shard_keys(objects: Path) -> dict[str, float]:
     keys: dict[str, float] = {}
     for entry in os.scandir(objects):
         if match := SHARD_FILE.match(entry.name):
-            keys[match.group(1)] = max(keys.get(match.group(1), 0.0), entry.stat().st_mtime)
+            keys[match.group("key")] = max(keys.get(match.group("key"), 0.0), entry.stat().st_mtime)
     return keys
 
 
@@ -71,12 +76,15 @@ def keys_in_flight(temp: Path) -> set[str]:
     return keys
 
 
-def move(address: str, key: str) -> bool:
-    response = request("DELETE", url(address, "objects", key))
+def move(address: str, key: str, before: float) -> dict | None:
+    """``DELETE /objects/<key>?before=…`` on the data server: what it moved and what it kept (a
+    file written since ``before``, or pinned), or None when it failed."""
+    response = request("DELETE", url(address, "objects", key) + f"?before={before:.6f}")
     response.close()
     if response.status_code != 200:
         log.error("%s: the data server answered %d to DELETE", key, response.status_code)
-    return response.status_code == 200
+        return None
+    return response.json()
 
 
 def purge(garbage: Path, older_than: float) -> int:

@@ -7,7 +7,9 @@ shard is read where it lives (the data server checks each block's CRC and remove
 shard), the object is decoded (and unpacked, if chapter 7 gzipped it before encoding) and its
 SHA-256 compared with the canonical hash, and each shard that is missing, corrupt or short is
 rebuilt from four others and written through temp + commit, to its own server if alive (a server
-restarted empty included), else to a live server that holds no shard of the object.
+restarted empty included), else to a live server that holds no shard of the object. Then every
+content a version refers to is located: one with fewer than four shards left anywhere (none at
+all included) is reported damaged (exit 1), and one stored in both forms (chapter 7) is reported.
 """
 import hashlib
 import logging
@@ -19,8 +21,8 @@ from chapter01_single.errors import StorageError
 from chapter03_metadata.common import digest
 from chapter05_erasure.common import rs
 from chapter05_erasure.common.shards import RSGetStream
-from chapter07_gzip.api_server import app as chapter7
-from chapter07_gzip.api_server.store import Objects
+from chapter08_maintenance.api_server import app as api
+from chapter08_maintenance.api_server.store import Objects
 from chapter08_maintenance.common.es import MaintenanceMetadata
 from chapter08_maintenance.common.tool import run
 from chapter08_maintenance.delete_orphan_object import shard_keys
@@ -35,11 +37,11 @@ class ScanStream(RSGetStream):
 
 
 class ScanObjects(Objects):
-    """Chapter 7's pipeline (packed objects are unpacked) reading with ``ScanStream``."""
+    """The api's pipeline (packed objects are unpacked) reading with ``ScanStream``."""
     get_stream = ScanStream
 
 
-class ScanParts(chapter7.Parts):
+class ScanParts(api.Parts):
     """What the scanner shares with an api server: membership, locate and the pipeline."""
     objects_class = ScanObjects
 
@@ -50,6 +52,7 @@ class Report:
     repaired: int = 0
     damaged: list = field(default_factory=list)
     skipped: int = 0
+    both_forms: int = 0
 
 
 def object_scanner(config: dict, metadata: MaintenanceMetadata) -> bool:
@@ -61,12 +64,26 @@ def object_scanner(config: dict, metadata: MaintenanceMetadata) -> bool:
         except StorageError as error:          # e.g. fewer than four shards left: report, go on
             log.error("%s: cannot be checked: %s", key, error)
             report.damaged.append(key)
+    check_everywhere(metadata, parts.locator, report)
     elapsed = time.monotonic() - started
-    log.info("done: %d objects checked in %.1f s (%.1f objects/s), %d shards rebuilt, %d skipped, %d damaged%s",
-             report.checked, elapsed, report.checked / elapsed if elapsed else 0, report.repaired, report.skipped,
+    log.info("done: %d objects checked in %.1f s (%.1f objects/s), %d shards rebuilt, %d skipped, "
+             "%d stored in both forms, %d damaged%s", report.checked, elapsed,
+             report.checked / elapsed if elapsed else 0, report.repaired, report.skipped, report.both_forms,
              len(report.damaged), f": {report.damaged}" if report.damaged else "")
     parts.locator.stop()
     return not report.damaged
+
+
+def check_everywhere(metadata: MaintenanceMetadata, locator, report: Report) -> None:
+    """Every content a version refers to must have four shards of one form somewhere: one with no
+    shard left at all is on no server's disk, so no per-server pass would ever see it."""
+    for h in metadata.hashes():
+        key = digest.key(h)
+        located = locator.locate(key)
+        found = max(len(located), len(getattr(located, "packed", {})))
+        if found < rs.DATA_SHARDS and key not in report.damaged:
+            log.error("%s: only %d shard(s) of it are left anywhere: damaged, versions cannot be read", key, found)
+            report.damaged.append(key)
 
 
 def join_cluster(parts: ScanParts) -> ScanParts:
@@ -88,6 +105,11 @@ def scan(key: str, metadata: MaintenanceMetadata, objects: ScanObjects, report: 
         report.skipped += 1
         return
     report.checked += 1
+    located = objects.locator.locate(key)
+    if located and getattr(located, "packed", None):
+        log.warning("%s: stored twice, plain and packed (uploaded both ways at once); each form is "
+                    "read whole, never mixed", key)
+        report.both_forms += 1
     for attempt in range(2):
         body = objects.open(record)                # unpacked, if chapter 7 gzipped it first
         sha = hashlib.sha256()

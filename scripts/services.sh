@@ -10,6 +10,7 @@
 #   scripts/services.sh start-es | stop-es | es-pid                    Elasticsearch alone (es-pid: for SIGSTOP/SIGCONT)
 #   scripts/services.sh start-rabbitmq | stop-rabbitmq | restart-rabbitmq   RabbitMQ alone (restart: stop_app/start_app)
 #   scripts/services.sh rabbitmqctl ARGS...   rabbitmqctl against the broker this script started
+#   scripts/services.sh roles PASSWORD     broker users per role: osd-data, osd-api (see README, "Broker roles")
 #
 # When RABBITMQ_SERVER / ES_SERVER (or the defaults, amqp://guest:guest@127.0.0.1:5672/ and 127.0.0.1:9200)
 # already answer, nothing is started for that service. Elasticsearch refuses to run as root, so as root it
@@ -541,6 +542,25 @@ locked() {  # one mutating command at a time; children are started with 9>&- so 
     "$@"
 }
 
+# Broker users per role (issue 18): only data servers may publish heartbeats (apiServers) and answer
+# locates; only api servers may publish locate requests (dataServers). Queues are server-named
+# (amq.gen-*); replies go through the default exchange to the direct reply-to pseudo-queue.
+ensure_roles() {
+    local password=${1:?"usage: services.sh roles PASSWORD"}
+    use_marker_port
+    local user
+    for user in osd-data osd-api; do
+        rmq_timeout 60 rabbitmqctl add_user "$user" "$password" >/dev/null 2>&1 \
+            || rmq_timeout 60 rabbitmqctl change_password "$user" "$password" >/dev/null
+    done
+    #                                            configure                                  write                                   read
+    rmq_timeout 60 rabbitmqctl set_permissions -p / osd-data '^(amq\.gen-.*|apiServers|dataServers)$' \
+        '^(amq\.gen-.*|apiServers|amq\.default)$' '^(amq\.gen-.*|dataServers)$' >/dev/null
+    rmq_timeout 60 rabbitmqctl set_permissions -p / osd-api '^(amq\.gen-.*|apiServers|dataServers)$' \
+        '^(amq\.gen-.*|dataServers)$' '^(amq\.gen-.*|apiServers|amq\.rabbitmq\.reply-to.*)$' >/dev/null
+    log "broker users osd-data (data servers) and osd-api (api servers, tools) are set"
+}
+
 usage() {
     sed -n '5,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
@@ -561,6 +581,7 @@ main() {
         stop-rabbitmq) locked stop_rabbitmq ;;
         restart-rabbitmq) locked restart_rabbitmq ;;
         rabbitmqctl) shift; use_marker_port; rmq_timeout 60 rabbitmqctl "$@" ;;
+        roles) shift; locked ensure_roles "$@" ;;
         *) usage ;;
     esac
 }

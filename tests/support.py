@@ -4,10 +4,12 @@ Tests run the real server processes (``scripts.cluster``) against the real Rabbi
 Elasticsearch that ``scripts/services.sh start`` brings up; when a service is missing they fail
 with a message that says how to start it.
 """
+import http.client
 import json
 import os
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -23,7 +25,7 @@ SERVICES = REPO / "scripts" / "services.sh"
 RABBITMQ = os.environ.get("RABBITMQ_SERVER", "amqp://guest:guest@127.0.0.1:5672/")
 ES = os.environ.get("ES_SERVER", "127.0.0.1:9200")
 # short times, so that tests need not wait for the defaults (interfaces.md)
-FAST = {"HEARTBEAT_INTERVAL": "0.2", "HEARTBEAT_EXPIRY": "3", "LOCATE_TIMEOUT": "0.5",
+FAST = {"HEARTBEAT_INTERVAL": "0.2", "HEARTBEAT_EXPIRY": "3", "LOCATE_TIMEOUT": "0.5", "READ_TIMEOUT": "5",
         "RABBITMQ_SERVER": RABBITMQ, "ES_SERVER": ES}
 HOW_TO_START = "start the services with `bash scripts/services.sh start` (see README)"
 
@@ -106,6 +108,30 @@ class ObjectClient:
         return session.send(request, timeout=30, **kwargs)
 
 
+def slow_put(client: "ObjectClient", name: str, data: bytes, pause: float) -> int:
+    """PUT ``data`` with its Content-Length: the first half at once, then a byte a second for
+    ``pause`` seconds (a client on a slow line, never silent for READ_TIMEOUT), then the rest;
+    returns the status."""
+    host, _, port = client.base[len("http://"):].rpartition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        connection.putrequest("PUT", client.url(name)[len(client.base):])
+        for header, value in {**client.headers_for(data), "Content-Length": str(len(data))}.items():
+            connection.putheader(header, value)
+        connection.endheaders()
+        sent = len(data) // 2
+        connection.send(data[:sent])
+        deadline = time.monotonic() + pause
+        while time.monotonic() < deadline and sent < len(data) - 1:
+            time.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
+            connection.send(data[sent:sent + 1])
+            sent += 1
+        connection.send(data[sent:])
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def curl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run curl as a student would."""
     return subprocess.run(["curl", "-sS", *args], capture_output=True, timeout=120, check=check)
@@ -117,6 +143,56 @@ def publish_raw(exchange: str, body: bytes, **properties) -> None:
     try:
         connection.channel().basic_publish(exchange, "", body, pika.BasicProperties(**properties))
     finally:
+        connection.close()
+
+
+def flood(exchange: str, body: bytes, count: int, **properties) -> float:
+    """Publish ``body`` ``count`` times on one channel, as fast as possible; returns the seconds taken."""
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
+    started = time.monotonic()
+    try:
+        channel = connection.channel()
+        props = pika.BasicProperties(**properties)
+        for _ in range(count):
+            channel.basic_publish(exchange, "", body, props)
+    finally:
+        connection.close()
+    return time.monotonic() - started
+
+
+class LocateSpy:
+    """A process on the broker that answers every locate request with ``reply(request body)``,
+    as a spoofer with broker access could; use it as a context manager."""
+
+    def __init__(self, reply):
+        self.reply, self.answered, self.stopping = reply, 0, threading.Event()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.ready.wait(10), "the spy could not bind to dataServers"
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopping.set()
+        self.thread.join(10)
+
+    def _run(self):
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
+        channel = connection.channel()
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(queue, "dataServers")
+
+        def answer(_channel, _method, props, body):
+            for reply in self.reply(json.loads(body)):
+                channel.basic_publish("", props.reply_to, json.dumps(reply).encode(),
+                                      pika.BasicProperties(correlation_id=props.correlation_id))
+            self.answered += 1
+        channel.basic_consume(queue, answer, auto_ack=True)
+        self.ready.set()
+        while not self.stopping.is_set():
+            connection.process_data_events(time_limit=0.1)
         connection.close()
 
 

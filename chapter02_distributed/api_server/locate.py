@@ -1,12 +1,16 @@
 """Locate: which data server holds an object (book §4.2, fixed per D10).
 
 Go: ``chapter2/apiServer/locate/{locate,handler}.go``. Instead of a new connection per call, one
-``Locator`` thread owns the connection and a single reply queue; each call publishes the name to
-``dataServers`` with a fresh correlation id and waits for the replies that carry it. A ``Search``
-decides when it is done: in chapter 2, at the first positive reply, else after ``LOCATE_TIMEOUT``.
+``Locator`` thread owns the connection and takes replies on RabbitMQ's direct reply-to (they can
+only come back to this channel); each call publishes the name to ``dataServers`` with a fresh
+correlation id (and an expiry: a request nobody took in time is dropped) and waits for the replies
+that carry it. Only replies from data servers that were live when the search began count: a
+process that merely reads the broker cannot insert itself (issue 18). A ``Search`` decides when
+it is done: in chapter 2, at the first positive reply, else after ``LOCATE_TIMEOUT``.
 """
 import functools
 import json
+import logging
 import threading
 import uuid
 
@@ -15,7 +19,10 @@ from flask import Response
 from chapter01_single.app import Resource
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
 from chapter02_distributed.api_server.heartbeat import NoLiveDataServer
-from chapter02_distributed.common.rabbitmq import DATA_EXCHANGE, AmqpWorker, consume, own_queue, parse_address, publish
+from chapter02_distributed.common.rabbitmq import DATA_EXCHANGE, DIRECT_REPLY, AmqpWorker, consume, parse_address, publish
+
+
+log = logging.getLogger(__name__)
 
 
 class MessagingUnavailable(ServiceUnavailable):
@@ -34,6 +41,10 @@ class Search:
     def parse(self, value):
         """A reply: the address of a data server that holds the object."""
         return parse_address(value)
+
+    def sender(self, reply) -> str:
+        """The data server a parsed reply speaks for."""
+        return reply
 
     def add(self, reply) -> None:
         """Take one parsed reply; the first positive one ends the search."""
@@ -72,7 +83,7 @@ class Locator(AmqpWorker):
         return search.result()
 
     def serve(self, channel) -> None:
-        self._reply_queue = own_queue(channel)
+        self._reply_queue = DIRECT_REPLY                 # replies come back to this channel only
         consume(channel, self._reply_queue, self._on_reply, json_value)
         self._channel = channel
         try:
@@ -85,8 +96,8 @@ class Locator(AmqpWorker):
         connection, channel = self.connection, self._channel
         if connection is None or channel is None:
             raise MessagingUnavailable("RabbitMQ is not connected; try again later")
-        send = functools.partial(publish, channel, DATA_EXCHANGE, "", message,
-                                 reply_to=self._reply_queue, correlation_id=key)
+        send = functools.partial(publish, channel, DATA_EXCHANGE, "", message, reply_to=self._reply_queue,
+                                 correlation_id=key, expiration=str(max(1, int(self.timeout * 1000))))
         try:
             connection.add_callback_threadsafe(send)
         except Exception:   # the connection closed under us
@@ -99,6 +110,9 @@ class Locator(AmqpWorker):
         try:
             reply = search.parse(value)
         except (ValueError, TypeError, KeyError):
+            return
+        if search.sender(reply) not in search.live_servers:
+            log.warning("dropped a locate reply from %r, not a live data server", search.sender(reply))
             return
         search.add(reply)
 

@@ -82,8 +82,10 @@ def url(server: str, resource: str, name: str) -> str:
 
 
 def request(method: str, target: str, **kwargs) -> requests.Response:
-    """One request with the default timeout; transport errors become ``DataServerError``."""
+    """One request with the default timeout; transport errors become ``DataServerError``. Redirects
+    are never followed: a data server (or something posing as one) cannot send the api elsewhere."""
     kwargs.setdefault("timeout", TIMEOUT)
+    kwargs["allow_redirects"] = False
     try:
         return session().request(method, target, **kwargs)
     except requests.RequestException as error:

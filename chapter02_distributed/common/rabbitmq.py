@@ -18,6 +18,10 @@ from chapter01_single.config import address  # unchanged since chapter 1
 API_EXCHANGE = "apiServers"     # heartbeats: data servers -> api servers
 DATA_EXCHANGE = "dataServers"   # locate requests: api servers -> data servers
 MAX_BACKOFF = 5.0
+MAX_MESSAGE = 4096      # bytes: every message of the book is a name, an address or a short JSON object
+QUEUE_LENGTH = 100      # messages a bounded queue keeps (a locate flood beyond it drops its oldest)
+QUEUE_TTL = 5.0         # seconds a message waits in a bounded queue (a locate is long over by then)
+DIRECT_REPLY = "amq.rabbitmq.reply-to"    # RabbitMQ's pseudo-queue for replies to this channel only
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +90,12 @@ def declare_exchanges(channel) -> None:
         channel.exchange_declare(exchange, exchange_type="fanout", durable=True)
 
 
-def own_queue(channel, exchange: str | None = None) -> str:
-    """A server-named exclusive queue, bound to ``exchange`` when given."""
-    queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+def own_queue(channel, exchange: str | None = None, bounded: bool = False) -> str:
+    """A server-named exclusive queue, bound to ``exchange`` when given. A ``bounded`` queue keeps
+    at most ``QUEUE_LENGTH`` messages (the oldest go first) for at most ``QUEUE_TTL`` seconds: a
+    flood waits in the broker, not in the server, and goes stale there."""
+    arguments = {"x-max-length": QUEUE_LENGTH, "x-message-ttl": int(QUEUE_TTL * 1000)} if bounded else None
+    queue = channel.queue_declare("", exclusive=True, auto_delete=True, arguments=arguments).method.queue
     if exchange:
         channel.queue_bind(queue, exchange)
     return queue
@@ -100,13 +107,29 @@ def publish(channel, exchange: str, routing_key: str, body: Any, **properties) -
     channel.basic_publish(exchange, routing_key, json.dumps(body).encode(), props)
 
 
-def consume(channel, queue: str, handle: Callable[[Any, Any], None], parse: Callable[[Any], Any]) -> None:
-    """Call ``handle(value, properties)`` for each message whose JSON body ``parse`` accepts."""
-    def on_message(_channel, _method, properties, body):
+def consume(channel, queue: str, handle: Callable[[Any, Any], None], parse: Callable[[Any], Any],
+            prefetch: int = 0) -> None:
+    """Call ``handle(value, properties)`` for each message whose JSON body ``parse`` accepts.
+
+    A body longer than ``MAX_MESSAGE`` is dropped unread; whatever a body makes the decoder or
+    ``parse`` raise (a deeply nested array raises RecursionError) drops that message alone. With
+    ``prefetch``, at most that many messages are on their way at once (acknowledged one by one),
+    so the rest wait in the queue, where its bounds apply."""
+    def on_message(_channel, method, properties, body):
+        try:
+            take(properties, body)
+        finally:
+            if prefetch:
+                channel.basic_ack(method.delivery_tag)
+
+    def take(properties, body):
+        if len(body) > MAX_MESSAGE:
+            log.warning("dropped a message of %d bytes on %s (at most %d)", len(body), queue, MAX_MESSAGE)
+            return
         try:
             value = parse(json.loads(body))
-        except (ValueError, TypeError, KeyError) as error:
-            log.warning("dropped a malformed message on %s: %r (%s)", queue, body[:200], error)
+        except Exception as error:
+            log.warning("dropped a malformed message on %s: %r (%s)", queue, body[:200], error.__class__.__name__)
             return
         try:
             handle(value, properties)
@@ -114,7 +137,9 @@ def consume(channel, queue: str, handle: Callable[[Any, Any], None], parse: Call
             raise                      # the connection broke: the worker reconnects
         except Exception:
             log.exception("dropped a message on %s that could not be handled: %r", queue, body[:200])
-    channel.basic_consume(queue, on_message, auto_ack=True)
+    if prefetch:
+        channel.basic_qos(prefetch_count=prefetch)
+    channel.basic_consume(queue, on_message, auto_ack=not prefetch)
 
 
 def parse_address(value: Any) -> str:

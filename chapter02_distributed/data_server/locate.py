@@ -4,10 +4,18 @@ Go: ``chapter2/dataServer/locate/locate.go``. Each request on ``dataServers`` is
 naming an object; the server replies with its address to the request's ``reply_to`` queue, with the
 request's ``correlation_id``, when it holds the object, and stays silent otherwise. A name that is
 not a valid object name is never looked up on disk.
+
+Beyond the book (issue 18): replies go only to RabbitMQ's direct-reply pseudo-queue (the channel
+that asked), never to any queue a message names (six servers answering one forged message into a
+victim's queue multiplied it); the queue is bounded and read a few messages at a time, so a flood
+of requests waits and goes stale in the broker while real requests still get through.
 """
 import logging
 
-from chapter02_distributed.common.rabbitmq import DATA_EXCHANGE, AmqpWorker, consume, own_queue, publish
+from chapter02_distributed.common.rabbitmq import (DATA_EXCHANGE, DIRECT_REPLY, AmqpWorker, consume, own_queue,
+                                                   publish)
+
+PREFETCH = 16           # locate requests taken from the broker at a time
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +39,14 @@ class LocateListener(AmqpWorker):
         return self.address if self.store.exists(name) else None
 
     def serve(self, channel) -> None:
-        queue = own_queue(channel, DATA_EXCHANGE)
-        consume(channel, queue, lambda name, props: self._reply(channel, name, props), self.parse)
+        queue = own_queue(channel, DATA_EXCHANGE, bounded=True)
+        consume(channel, queue, lambda name, props: self._reply(channel, name, props), self.parse, PREFETCH)
         while not self.stopping.is_set():
             self.pump(0.5)
 
     def _reply(self, channel, name, props) -> None:
-        if not props.reply_to:
-            log.warning("dropped a locate request without reply_to")
+        if not (props.reply_to or "").startswith(DIRECT_REPLY + "."):
+            log.warning("dropped a locate request whose reply_to is not a direct reply: %r", props.reply_to)
             return
         reply = self.answer(name)
         if reply is not None:

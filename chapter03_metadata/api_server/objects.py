@@ -32,7 +32,7 @@ class ObjectsView(chapter2.ObjectsView):
 
     def put(self, name: str):
         """Store the body under its verified hash, then add a version."""
-        claimed = digest.from_header(request.headers.get("Digest"))
+        claimed = digest.from_headers(request.headers)
         body = request_body(self.objects.body_chunk)
         record = self.objects.store(name, claimed, body, request.content_length)
         return Response(status=200, headers={"X-Version": str(record.version)})

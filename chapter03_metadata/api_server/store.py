@@ -4,16 +4,20 @@ Overrides nothing of chapter 2's ``Objects``; adds what versions need. ``store``
 a data server under its hash, ``key(H)``, hashing it as it streams: the last chunk is held back
 until the hash is known, so a body that does not match its claimed digest aborts the upload before
 the data server can commit it and no file is left under the claimed hash (D6); then a version is
-added. ``find`` picks a version, ``open`` reads its content, ``delete`` adds a tombstone.
+added. ``find`` picks a version, ``open`` reads its content (checked against its hash before the
+last byte goes out), ``delete`` adds a tombstone.
 """
 import hashlib
+import logging
 from typing import Iterable, Iterator
 
-from chapter01_single.errors import ObjectNotFound
+from chapter01_single.errors import ObjectNotFound, StorageError
 from chapter02_distributed.api_server import store as chapter2
 from chapter02_distributed.api_server.store import Body
 from chapter03_metadata.common import digest
 from chapter03_metadata.common.es import Metadata, Version
+
+log = logging.getLogger(__name__)
 
 
 class Objects(chapter2.Objects):
@@ -42,15 +46,42 @@ class Objects(chapter2.Objects):
         return record
 
     def open(self, record: Version) -> Body:
-        """The stored content of ``record``."""
+        """The stored content of ``record``, checked against its hash as it is read."""
         try:
-            return self.get(digest.key(record.hash))
+            body = self.get(digest.key(record.hash))
         except ObjectNotFound:
             raise ObjectNotFound(f"the content of {record.name!r} version {record.version} is not found") from None
+        return Body(checked(body.chunks, record.hash), body.length)
 
     def delete(self, name: str) -> Version:
         """Add a tombstone version."""
         return self.metadata.delete(name)
+
+
+class ContentMismatch(StorageError):
+    """The bytes read do not hash to the object's hash: the answer is cut before its last byte."""
+    status, code = 502, "BadGateway"
+
+
+def checked(chunks: Iterable[bytes], hash: str) -> Iterator[bytes]:
+    """``chunks`` hashed as they pass; the last one goes out only when they hash to ``hash``, else
+    ``ContentMismatch`` cuts the answer short: never a whole answer with wrong bytes (issue 18: a
+    spoofed data server could serve its own bytes under the object's Digest)."""
+    sha, held = hashlib.sha256(), None
+    try:
+        for chunk in chunks:
+            sha.update(chunk)
+            if held is not None:
+                yield held
+            held = chunk
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    if digest.encode(sha.digest()) != hash:
+        log.error("the content read for %s hashes to %s: answer cut", hash, digest.encode(sha.digest()))
+        raise ContentMismatch(f"the content read does not hash to {hash}")
+    if held is not None:
+        yield held
 
 
 class VerifiedBody:

@@ -3,7 +3,8 @@
 The canonical hash is **H**, the standard base64 of the 32-byte SHA-256 (44 characters), as the book
 stores it in Elasticsearch. On data servers an object is named by ``key(H)``, the same bytes in
 URL- and file-safe base64 without padding (43 characters of ``A-Z a-z 0-9 - _``): no ``/`` to
-escape, nothing a shell or URL mangles. ``Digest: SHA-256=<H>`` is parsed strictly.
+escape, nothing a shell or URL mangles. ``Digest: SHA-256=<H>`` (and RFC 9530's
+``Content-Digest: sha-256=:<H>:``) is parsed strictly, the algorithm's name in any case.
 """
 import base64
 import binascii
@@ -27,13 +28,30 @@ class DigestMismatch(BadRequest):
     code = "BadDigest"
 
 
-def from_header(value: str | None) -> str:
-    """H from a ``Digest: SHA-256=<H>`` header value."""
-    if not value or not value.startswith(DIGEST_PREFIX):
-        raise BadDigest("a Digest: SHA-256=<base64 of the body's SHA-256> header is required")
-    text = value[len(DIGEST_PREFIX):]
+def from_headers(headers) -> str:
+    """H from ``Content-Digest: sha-256=:<H>:`` (RFC 9530) or the book's ``Digest: SHA-256=<H>``
+    (RFC 3230: a list, algorithm names case-insensitive); a request must carry one of them."""
+    content = headers.get("Content-Digest")
+    if content is not None:
+        return _checked(_member(content, "sha-256", lambda text: text[1:-1] if text[:1] == text[-1:] == ":" else ""))
+    legacy = headers.get("Digest")
+    if legacy is not None:
+        return _checked(_member(legacy, "sha-256", lambda text: text))
+    raise BadDigest("a Digest: SHA-256=<base64 of the body's SHA-256> header is required")
+
+
+def _member(value: str, algorithm: str, unwrap) -> str:
+    """The value given for ``algorithm`` in a comma-separated ``name=value`` list ("" if none)."""
+    for item in value.split(","):
+        name, sep, text = item.strip().partition("=")
+        if sep and name.strip().lower() == algorithm:
+            return unwrap(text.strip().split(";")[0])
+    return ""
+
+
+def _checked(text: str) -> str:
     if len(text) != 44 or _decode(text, standard=True) is None:
-        raise BadDigest("the Digest is not the base64 of a 32-byte SHA-256")
+        raise BadDigest("the digest is not SHA-256=<base64 of a 32-byte SHA-256>")
     return text
 
 

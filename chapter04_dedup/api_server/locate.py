@@ -29,6 +29,9 @@ class Search(chapter2.Search):
             return NotHere(parse_address(value.get("Addr")))
         return super().parse(value)
 
+    def sender(self, reply) -> str:
+        return reply.address if isinstance(reply, NotHere) else super().sender(reply)
+
     def add(self, reply) -> None:
         if not isinstance(reply, NotHere):
             return super().add(reply)

@@ -16,7 +16,7 @@ class Parts(chapter2.Parts):
     temp_view = TempView
     locate_listener = LocateListener
 
-    store = cached_property(lambda self: ContentStore(self.config["STORAGE_ROOT"]))
+    store = cached_property(lambda self: ContentStore(self.config["STORAGE_ROOT"], self.durable))
     temps = cached_property(lambda self: TempStore(self.store))
 
     def app(self) -> Flask:

@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import request
 
 from chapter01_single.app import Resource
+from chapter01_single.durable import Durability
 from chapter01_single.errors import BadRequest, ObjectNotFound
 from chapter01_single.objects import file_response  # unchanged since chapter 1
 from chapter01_single.store import CHUNK
@@ -41,10 +42,11 @@ def check_key(text: str) -> str:
 class ContentStore:
     """``STORAGE_ROOT/objects``, named by content, with an in-memory locate index."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, durable: Durability | None = None):
         self.root = Path(root).resolve()
-        self.objects, self.temp = self.root / "objects", self.root / "temp"
-        for folder in (self.objects, self.temp):
+        self.durable = durable or Durability()
+        self.objects, self.temp, self.garbage = self.root / "objects", self.root / "temp", self.root / "garbage"
+        for folder in (self.objects, self.temp, self.garbage):
             folder.mkdir(parents=True, exist_ok=True)
         self._index: dict[str, set[str]] = {}     # key -> file names in objects/
         self._verified: dict[str, tuple] = {}     # path -> identity of the file last found good
@@ -126,9 +128,21 @@ class ContentStore:
         return digest.key(digest.encode(_sha256(file))) == key
 
     def remove_corrupt(self, path: Path) -> None:
-        log.error("objects/%s does not match its name: removing it", path.name)
+        """Take a file that does not match its name out of service: into ``garbage/``, never deleted
+        (the operator may still want it; chapter 8's tool purges garbage after its retention)."""
+        log.error("objects/%s does not match its name: moved to garbage/", path.name)
         self.forget(path.name)
-        path.unlink(missing_ok=True)
+        self.to_garbage(path)
+
+    def to_garbage(self, path: Path) -> bool:
+        """Move ``path`` into ``garbage/`` (its time set to the move); False if it was gone."""
+        target = self.garbage / path.name
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            return False
+        os.utime(target)
+        return True
 
 
 class ObjectsView(Resource):

@@ -113,8 +113,11 @@ class TempStore:
                 self.remove(temp_id)
                 raise TempIncomplete(f"temp {temp_id} is not {info.Size} bytes long")
             filename = self.final_name(info, data)
+            with open(data, "rb") as written:
+                self.objects.durable.file(written)        # the bytes, before the name points at them
             os.replace(data, self.objects.objects / filename)
             self.remove(temp_id)
+        self.objects.durable.folder(self.objects.objects)  # the name, before the commit is answered
         self.objects.add(filename)
         return filename
 
@@ -154,6 +157,10 @@ class TempStore:
         with self.lock(check_uuid(temp_id)):
             for path in (self._dat(temp_id), self._info_path(temp_id)):
                 path.unlink(missing_ok=True)
+        self.forget(temp_id)
+
+    def forget(self, temp_id: str) -> None:
+        """Let go of what memory holds for a temp that is gone (its lock, its running digest)."""
         with self._guard:
             self._locks.pop(temp_id, None)
         self._hashes.pop(temp_id, None)

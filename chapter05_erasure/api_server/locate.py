@@ -34,6 +34,9 @@ class Search(chapter4.Search):
             return ShardsHere(parse_address(value["Addr"]), indexes)
         return super().parse(value)
 
+    def sender(self, reply) -> str:
+        return reply.address if isinstance(reply, ShardsHere) else super().sender(reply)
+
     def add(self, reply) -> None:
         if not isinstance(reply, ShardsHere):
             return super().add(reply)

@@ -7,7 +7,7 @@ the side, onto their own server when it is alive, else onto a live server holdin
 object). A body is best handed over in encoding batches (``body_chunk``): no regrouping copies.
 """
 from chapter02_distributed.api_server.store import Body
-from chapter03_metadata.api_server.store import VerifiedBody
+from chapter03_metadata.api_server.store import VerifiedBody, checked
 from chapter03_metadata.common import digest
 from chapter03_metadata.common.es import Version
 from chapter04_dedup.api_server import store as chapter4
@@ -38,12 +38,13 @@ class Objects(chapter4.Objects):
 
     def open(self, record: Version) -> Body:
         key = digest.key(record.hash)
-        return self.read(key, self.locator.locate(key), record.size)
+        return self.read(key, self.locator.locate(key), record.size, record.hash)
 
-    def read(self, key: str, locations: dict[int, str], size: int) -> Body:
-        """The ``size`` bytes encoded in the shards of ``key`` at ``locations``."""
+    def read(self, key: str, locations: dict[int, str], size: int, expect: str | None = None) -> Body:
+        """The ``size`` bytes encoded in the shards of ``key`` at ``locations`` (checked against the
+        hash ``expect`` as they are read, when given)."""
         stream = self.get_stream(locations, key, size, self.repair_target(locations))
-        return Body(stream, size, source=stream)
+        return Body(stream if expect is None else checked(stream, expect), size, source=stream)
 
     def repair_target(self, locations: dict[int, str]):
         """Where a missing shard is rewritten: its own live server, else a live server without shards."""

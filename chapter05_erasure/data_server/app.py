@@ -14,7 +14,7 @@ class Parts(chapter4.Parts):
     objects_view = ShardsView
     locate_listener = LocateListener
 
-    store = cached_property(lambda self: ShardStore(self.config["STORAGE_ROOT"]))
+    store = cached_property(lambda self: ShardStore(self.config["STORAGE_ROOT"], self.durable))
     temps = cached_property(lambda self: ShardTempStore(self.store))
 
 

@@ -3,9 +3,11 @@
 Go: ``chapter5/dataServer/{locate/locate.go, objects/get_object.go, temp/commit.go}``. A shard is
 ``objects/<key>.<i>.<shard key>`` (the shard's own SHA-256 in the same URL-safe base64), exactly
 the book's bytes. Beside it, ``checksums/<same name>`` holds a CRC-32 of every 8000-byte block, so
-a GET streams at once and checks each block before it leaves: a corrupt block is never sent, the
-shard is removed, and the connection is cut, which the api sees as a missing shard. A shard
-without checksums (written by other code) is hashed whole first, as the book did.
+a GET streams at once and checks each block before it leaves: a corrupt block is never sent. A
+block that fails, or checksums that are missing or do not fit the shard, send the whole shard to
+be hashed against the SHA-256 its name carries (``recheck``, the book's check): a shard that
+matches only had damaged checksums, which are written anew; one that does not is moved to
+``garbage/`` (never deleted) and the connection is cut, which the api sees as a missing shard.
 
     objects/<key>.0.<k0>  objects/<key>.1.<k1> ...   one server may hold several indexes of a key
     checksums/<key>.0.<k0>                            big-endian CRC-32 per 8000-byte block
@@ -27,13 +29,19 @@ from chapter04_dedup.data_server import objects as chapter4
 from chapter05_erasure.common.rs import BLOCK_PER_SHARD
 
 
-def shard_file_pattern(suffix: str = "") -> re.Pattern:
-    """``<key>.<i>.<shard key><suffix>``: groups key, index, shard key (and the suffix's own)."""
-    return re.compile(rf"({digest.KEY_TEXT})\.([0-5])\.({digest.KEY_TEXT}){suffix}\Z")
+def shard_file_pattern(form: str = "", suffix: str = "") -> re.Pattern:
+    """``<key><form>.<i>.<shard key><suffix>``, with the groups key, form, index and shard (its key)."""
+    return re.compile(rf"(?P<key>{digest.KEY_TEXT})(?P<form>{form})\.(?P<index>[0-5])\."
+                      rf"(?P<shard>{digest.KEY_TEXT}){suffix}\Z")
+
+
+def shard_name_pattern(form: str = "") -> re.Pattern:
+    """``<key><form>.<i>``: a shard as the api names it (in URLs and temps)."""
+    return re.compile(rf"(?P<key>{digest.KEY_TEXT})(?P<form>{form})\.(?P<index>[0-5])\Z")
 
 
 SHARD_FILE = shard_file_pattern()
-SHARD_NAME = re.compile(rf"({digest.KEY_TEXT})\.([0-5])\Z")
+SHARD_NAME = shard_name_pattern()
 CRC = struct.Struct(">I")
 BLOCKS_PER_READ = 32
 FIRST_READ = 2          # blocks of the first read: the response (and its headers) leaves sooner
@@ -41,42 +49,47 @@ FIRST_READ = 2          # blocks of the first read: the response (and its header
 log = logging.getLogger(__name__)
 
 
-def parse_shard_name(text: str) -> tuple[str, int]:
-    """``<key>.<i>`` → (key, i), or ``InvalidKey``."""
-    match = SHARD_NAME.match(text)
-    if not match:
-        raise chapter4.InvalidKey(f"{text[:90]!r} is not <key>.<shard index>")
-    return match.group(1), int(match.group(2))
-
-
 class ShardStore(chapter4.ContentStore):
     """Shard files, indexed by object key; a key may have several shard indexes here."""
-    pattern = SHARD_FILE        # the file names this store reads (chapter 7 adds ``.gz``)
+    pattern = SHARD_FILE        # the file names this store reads (chapter 7 adds ``.gz`` and a form)
+    name_pattern = SHARD_NAME   # the shard names it answers to
 
-    def __init__(self, root):
-        super().__init__(root)
+    def parse_name(self, text: str) -> tuple[str, str, int]:
+        """``<key><form>.<i>`` → (key, form, i), or ``InvalidKey``."""
+        match = self.name_pattern.match(text)
+        if not match:
+            raise chapter4.InvalidKey(f"{text[:90]!r} is not <key>.<shard index>")
+        return match.group("key"), match.group("form"), int(match.group("index"))
+
+    def __init__(self, root, durable=None):
+        super().__init__(root, durable)
         self.checksums = self.root / "checksums"
         self.checksums.mkdir(exist_ok=True)
 
     def key_of(self, filename: str) -> str | None:
         match = self.pattern.match(filename)
-        return match.group(1) if match else None
+        return match.group("key") if match else None
 
-    def shards(self, key: str) -> dict[int, str]:
-        """Shard index → file name, for the shards of ``key`` on this server."""
-        return {int(self.pattern.match(name).group(2)): name for name in self.files(key)}
+    def shards(self, key: str, form: str = "") -> dict[int, str]:
+        """Shard index → file name, for the shards of ``key`` (in ``form``) on this server."""
+        matches = [self.pattern.match(name) for name in self.files(key)]
+        return {int(m.group("index")): m.string for m in matches if m.group("form") == form}
 
-    def open_shard(self, key: str, index: int):
-        """(open file, its block CRCs or None) of shard ``index`` of ``key``."""
-        name = self.shards(key).get(index)
+    def open_shard(self, key: str, index: int, form: str = ""):
+        """(open file, its block CRCs or None) of shard ``index`` of ``key`` (in ``form``)."""
+        name = self.shards(key, form).get(index)
         if name is None:
             raise ObjectNotFound(f"no shard {index} of {key} here")
         try:
-            file = open(self.objects / name, "rb")
+            file = self.reader(self.objects / name)
         except FileNotFoundError:
             self.forget(name)
             raise ObjectNotFound(f"no shard {index} of {key} here") from None
         return file, self.read_checksums(name)
+
+    def reader(self, path: Path):
+        """The shard's bytes, opened for reading (chapter 7: decompressed)."""
+        return open(path, "rb")
 
     def read_checksums(self, name: str) -> list[int] | None:
         try:
@@ -87,8 +100,29 @@ class ShardStore(chapter4.ContentStore):
 
     def write_checksums(self, name: str, crcs: list[int]) -> None:
         partial = self.checksums / f".{name}.{uuid.uuid4().hex}.part"   # two commits of one shard may race
-        partial.write_bytes(b"".join(CRC.pack(c) for c in crcs))
+        with open(partial, "wb") as out:
+            out.write(b"".join(CRC.pack(c) for c in crcs))
+            self.durable.file(out)
         partial.replace(self.checksums / name)
+        self.durable.folder(self.checksums)
+
+    def recheck(self, path: Path) -> list[int]:
+        """Hash a shard whose checksums are missing or do not fit against the SHA-256 its name
+        carries: if it matches, only the checksums were damaged, and they are written anew (and
+        returned); else the shard is taken out of service (garbage) and this is ``ShardCorrupt``."""
+        try:
+            with self.reader(path) as file:
+                shard_key, crcs = summarize(file)
+        except FileNotFoundError:
+            raise ShardCorrupt(f"{path.name} is gone") from None
+        except Exception as error:      # e.g. a compressed shard that does not decompress
+            shard_key, crcs = f"unreadable ({error.__class__.__name__})", []
+        if shard_key != self.pattern.match(path.name).group("shard"):
+            self.remove_corrupt(path)
+            raise ShardCorrupt(f"{path.name} does not hash to its name")
+        log.warning("the checksums of %s were missing or damaged: written anew from the shard", path.name)
+        self.write_checksums(path.name, crcs)
+        return crcs
 
     def remove_corrupt(self, path: Path) -> None:
         super().remove_corrupt(path)
@@ -134,11 +168,11 @@ class ShardsView(chapter4.ObjectsView):
     """``GET /objects/<key>.<i>``, optionally from ``Range: bytes=<n>-``."""
 
     def get(self, name: str):
-        key, index = parse_shard_name(name)
-        file, crcs = self.store.open_shard(key, index)
+        key, form, index = self.store.parse_name(name)
+        file, crcs = self.store.open_shard(key, index, form)
         path = Path(file.name)
-        if crcs is None:
-            return self.send_whole(file, path)
+        if crcs is None or not self.fits(path, crcs):
+            crcs = self.recheck(file, path)
         size = self.shard_length(path, crcs)
         start = range_start(size)
         response = Response(self.verified_blocks(file, path, crcs, start), mimetype="application/octet-stream",
@@ -152,18 +186,23 @@ class ShardsView(chapter4.ObjectsView):
         """Bytes in the shard (chapter 7: of the uncompressed shard)."""
         return path.stat().st_size
 
-    def send_whole(self, file, path: Path):
-        """No checksums: hash the whole shard against its name before sending (the book's way)."""
-        shard_key, _ = summarize(file)
-        if shard_key != SHARD_FILE.match(path.name).group(3):
+    def fits(self, path: Path, crcs: list[int]) -> bool:
+        """Whether there is one checksum per block of the shard (else the checksums are damaged)."""
+        return len(crcs) == -(-path.stat().st_size // BLOCK_PER_SHARD)
+
+    def recheck(self, file, path: Path) -> list[int]:
+        """The store's ``recheck`` before anything is sent: a shard that is not what its name says
+        is a 404 (the api reads the others and repairs it)."""
+        try:
+            return self.store.recheck(path)
+        except ShardCorrupt as error:
             file.close()
-            self.store.remove_corrupt(path)
-            raise ObjectNotFound(f"shard {path.name} was corrupt and has been removed")
-        file.seek(range_start(path.stat().st_size))
-        return chapter4.file_response(file)
+            raise ObjectNotFound(str(error)) from None
 
     def verified_blocks(self, file, path: Path, crcs: list[int], start: int):
-        """The shard from byte ``start``, each 8000-byte block checked before it is sent."""
+        """The shard from byte ``start``, each 8000-byte block checked before it is sent. A block
+        that fails its CRC sends the shard to ``recheck``: damaged checksums are rewritten and the
+        sending goes on; a damaged shard cuts the connection."""
         number = start // BLOCK_PER_SHARD
         skip = start - number * BLOCK_PER_SHARD
         file.seek(number * BLOCK_PER_SHARD)
@@ -175,8 +214,9 @@ class ShardsView(chapter4.ObjectsView):
                 for offset in range(0, len(data), BLOCK_PER_SHARD):
                     block = view[offset:offset + BLOCK_PER_SHARD]
                     if number >= len(crcs) or crc32(block) != crcs[number]:
-                        self.store.remove_corrupt(path)
-                        raise ShardCorrupt(f"block {number} of {path.name} is corrupt")
+                        crcs = self.store.recheck(path)      # ShardCorrupt when the shard is bad
+                        if number >= len(crcs) or crc32(block) != crcs[number]:
+                            raise ShardCorrupt(f"block {number} of {path.name} changed while it was read")
                     number += 1
                 yield data[skip:] if skip else data
                 skip = 0

@@ -8,7 +8,7 @@ before the shard is renamed into ``objects/``.
 from pathlib import Path
 
 from chapter04_dedup.data_server import temp as chapter4
-from chapter05_erasure.data_server.objects import ShardStore, ShardSummary, parse_shard_name, summarize
+from chapter05_erasure.data_server.objects import ShardStore, ShardSummary, summarize
 
 
 class ShardTempStore(chapter4.TempStore):
@@ -16,7 +16,7 @@ class ShardTempStore(chapter4.TempStore):
     objects: ShardStore
 
     def check_name(self, name: str) -> str:
-        parse_shard_name(name)
+        self.objects.parse_name(name)
         return name
 
     def new_digest(self) -> ShardSummary:

@@ -31,7 +31,7 @@ class ObjectsView(chapter3.ObjectsView):
     def post(self, name: str):
         """Open a resumable upload: ``201`` with ``Location: /temp/<token>``."""
         size = size_header()
-        claimed = digest.from_header(request.headers.get("Digest"))
+        claimed = digest.from_headers(request.headers)
         token = self.uploads.open(name, size, claimed, self.objects.choose_servers(rs.ALL_SHARDS))
         return Response(status=201, headers={"Location": f"/temp/{token}"})
 

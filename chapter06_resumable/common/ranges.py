@@ -1,15 +1,17 @@
 """Byte ranges of RFC 9110 §14 for GET (book §4.6, fixed per D17).
 
-One range per request: ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n``. A header that is not a
+One range per request: ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n``; the unit's name in any case
+and numbers of any length (an end past the object is the object's end). A header that is not a
 single byte range is ignored (the whole object is sent, as RFC 9110 allows); a range that starts
-past the end is ``416`` with ``Content-Range: bytes */<size>``.
+past the end is ``416`` with ``Content-Range: bytes */<size>``. A suffix range of an empty object
+is satisfiable (§14.1.1) but no 206 can say so: the whole, empty object is sent (200).
 """
 import re
 from typing import Iterator
 
 from chapter01_single.errors import StorageError
 
-_RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})\Z")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)\Z", re.IGNORECASE)
 
 
 class RangeNotSatisfiable(StorageError):
@@ -24,10 +26,9 @@ def parse(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.groups()
     if first == "":                                  # a suffix: the last n bytes
-        first, last = max(size - int(last), 0), size - 1
-        if last < first:
+        if int(last) == 0:
             raise _unsatisfiable(size)
-        return first, last
+        return (max(size - int(last), 0), size - 1) if size else None
     first = int(first)
     if last and int(last) < first:
         return None                                  # a-b with b < a: invalid, ignored

@@ -1,19 +1,29 @@
-"""Upload tokens (book §3.4 resumable, fixed per D7).
+"""Upload tokens (book §3.4 resumable, fixed per D7 and issue 18).
 
 The book's token was plain base64 JSON naming internal servers: anyone could edit it and make the
-api talk to any host. Here a token is ``<payload>.<signature>``, both URL-safe base64 without
-padding: the payload is the upload's state (name, size, hash, the six servers and temp uuids, the
-expiry time), the signature an HMAC-SHA256 of it with a secret every api server shares. A token
-that does not verify is refused before anything is sent anywhere; an expired one too.
+api talk to any host, and anyone who saw one learnt the data servers' addresses and temp ids.
+Here a token is the upload's state (name, size, hash, the six servers and temp uuids, the expiry
+time) sealed with AES-256-GCM under a key derived from the secret every api server shares: its
+content is unreadable outside the api servers, and a token that was altered, forged or padded
+with junk fails to open, before anything is sent anywhere. Text: URL-safe base64, no padding.
 """
 import base64
 import binascii
+import hashlib
 import hmac
 import json
+import os
+import re
 import time
 from dataclasses import asdict, dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from chapter01_single.errors import StorageError
+
+NONCE = 12                              # bytes of AES-GCM nonce, random per token
+_TEXT = re.compile(r"[A-Za-z0-9_-]{40,4000}\Z")
 
 
 class InvalidToken(StorageError):
@@ -39,32 +49,25 @@ class Upload:
 
 def issue(upload: Upload, secret: bytes) -> str:
     """The token for ``upload``."""
-    payload = _b64(json.dumps(asdict(upload), separators=(",", ":")).encode())
-    return f"{payload}.{_b64(_sign(payload, secret))}"
+    nonce = os.urandom(NONCE)
+    sealed = AESGCM(_key(secret)).encrypt(nonce, json.dumps(asdict(upload), separators=(",", ":")).encode(), None)
+    return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
 
 def verify(token: str, secret: bytes, now: float | None = None) -> Upload:
     """The upload a genuine, unexpired token carries."""
-    payload, _, signature = token.partition(".")
     try:
-        genuine = hmac.compare_digest(_unb64(signature), _sign(payload, secret))
-        upload = Upload(**json.loads(_unb64(payload))) if genuine else None
-    except (ValueError, TypeError, binascii.Error):
-        upload = None
-    if upload is None:
-        raise InvalidToken()
+        if not _TEXT.match(token) or len(token) % 4 == 1:
+            raise ValueError("not a token's text")
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        upload = Upload(**json.loads(AESGCM(_key(secret)).decrypt(raw[:NONCE], raw[NONCE:], None)))
+    except (ValueError, TypeError, binascii.Error, InvalidTag):
+        raise InvalidToken() from None
     if upload.expires <= (time.time() if now is None else now):
         raise UploadExpired()
     return upload
 
 
-def _sign(payload: str, secret: bytes) -> bytes:
-    return hmac.new(secret, payload.encode(), "sha256").digest()
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _key(secret: bytes) -> bytes:
+    """The token key, derived from the shared secret (never the secret itself)."""
+    return hmac.new(secret, b"pyobjectstorage upload token v2", hashlib.sha256).digest()

@@ -108,8 +108,8 @@ class ResumableTempStore(chapter5.ShardTempStore):
         finally:
             lock.release()
 
-    def remove(self, temp_id: str) -> None:
-        super().remove(temp_id)
+    def forget(self, temp_id: str) -> None:
+        super().forget(temp_id)
         with self._guard:
             self._versions.pop(temp_id, None)
 
@@ -129,8 +129,7 @@ class ResumableTempStore(chapter5.ShardTempStore):
             except FileNotFoundError:
                 continue
             Path(entry.path).unlink(missing_ok=True)
-            with self._guard:
-                self._versions.pop(temp_id, None)
+            self.forget(temp_id)
             removed += 1
         return removed
 

@@ -28,6 +28,7 @@ from chapter05_erasure.common import rs
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common.shards import RSPutStream, ShardWriter
 from chapter07_gzip.common.encoding import PROBE, shrinks
+from chapter07_gzip.common.forms import packed_name
 
 LEVEL = 1               # ISA-L's fast level: about 1.5 GB/s on text with zlib level 6's ratio
 OUT = 1 << 20           # most bytes one decompress call may return (a gzip bomb stays bounded)
@@ -94,7 +95,7 @@ class PackedPutStream:
         first = next(chunks, b"")
         body = itertools.chain([first], chunks)
         if shrinks(first[:PROBE]):
-            self.stream = RoomyPutStream(self.servers, self.key, room(self.size))
+            self.stream = RoomyPutStream(self.servers, packed_name(self.key), room(self.size))
             self.stream.write(self._pack(body))
             self.stream.used = self.packed
         else:

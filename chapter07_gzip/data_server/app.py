@@ -5,17 +5,19 @@ from flask import Flask
 
 from chapter06_resumable.data_server import app as chapter6
 from chapter07_gzip import config as settings
+from chapter07_gzip.data_server.locate import LocateListener
 from chapter07_gzip.data_server.objects import GzipShardStore, ShardsView
 from chapter07_gzip.data_server.temp import GzipTempStore, TempView
 
 
 class Parts(chapter6.Parts):
-    """Chapter 6's parts; shards are compressed at rest when that pays."""
+    """Chapter 6's parts; shards are compressed at rest when that pays; packed ones are named apart."""
     settings = settings
     objects_view = ShardsView
     temp_view = TempView
+    locate_listener = LocateListener
 
-    store = cached_property(lambda self: GzipShardStore(self.config["STORAGE_ROOT"]))
+    store = cached_property(lambda self: GzipShardStore(self.config["STORAGE_ROOT"], self.durable))
     temps = cached_property(lambda self: GzipTempStore(self.store, self.config["GZIP_LEVEL"]))
 
 

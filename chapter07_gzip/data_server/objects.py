@@ -12,21 +12,20 @@ from pathlib import Path
 from isal import igzip, isal_zlib
 
 from chapter05_erasure.data_server import objects as chapter5
+from chapter07_gzip.common.forms import FORM_PATTERN
 
-SHARD_FILE = chapter5.shard_file_pattern(r"(\.gz)?")
+SHARD_FILE = chapter5.shard_file_pattern(FORM_PATTERN, r"(\.gz)?")
 DECODE_ERRORS = (OSError, EOFError, isal_zlib.error, zlib.error)
 
 
 class GzipShardStore(chapter5.ShardStore):
-    """Chapter 5's shard store, reading plain and compressed shards alike."""
+    """Chapter 5's shard store, reading plain and compressed shards alike, of plain and packed
+    objects (``<key>.p.<i>``, ``common/forms.py``)."""
     pattern = SHARD_FILE
+    name_pattern = chapter5.shard_name_pattern(FORM_PATTERN)
 
-    def open_shard(self, key: str, index: int):
-        file, crcs = super().open_shard(key, index)
-        if file.name.endswith(".gz"):
-            file.close()
-            file = igzip.open(file.name, "rb")
-        return file, crcs
+    def reader(self, path: Path):
+        return igzip.open(path, "rb") if path.name.endswith(".gz") else super().reader(path)
 
 
 class ShardsView(chapter5.ShardsView):
@@ -37,6 +36,11 @@ class ShardsView(chapter5.ShardsView):
             return super().shard_length(path, crcs)
         return uncompressed_size(path, len(crcs))
 
+    def fits(self, path: Path, crcs: list[int]) -> bool:
+        if not path.name.endswith(".gz"):
+            return super().fits(path, crcs)
+        return -(-uncompressed_size(path, len(crcs)) // chapter5.BLOCK_PER_SHARD) == len(crcs)
+
     def verified_blocks(self, file, path: Path, crcs: list[int], start: int):
         try:
             yield from super().verified_blocks(file, path, crcs, start)
@@ -44,28 +48,14 @@ class ShardsView(chapter5.ShardsView):
             self.store.remove_corrupt(path)
             raise chapter5.ShardCorrupt(f"{path.name} does not decompress")
 
-    def send_whole(self, file, path: Path):
-        """A shard without checksums: hashed whole first; a compressed one streams without a length."""
-        if not path.name.endswith(".gz"):
-            return super().send_whole(file, path)
-        try:
-            shard_key, crcs = chapter5.summarize(file)
-        except DECODE_ERRORS:
-            shard_key, crcs = None, []
-        file.close()
-        if shard_key != SHARD_FILE.match(path.name).group(3):
-            self.store.remove_corrupt(path)
-            raise chapter5.ObjectNotFound(f"shard {path.name} was corrupt and has been removed")
-        self.store.write_checksums(path.name, crcs)      # next time, block by block
-        return self.get(path.name.split(".")[0] + "." + path.name.split(".")[1])
-
 
 def uncompressed_size(path: Path, blocks: int) -> int:
-    """The uncompressed size, from the gzip trailer (size mod 2**32) and the number of blocks."""
-    if blocks == 0:
-        return 0
+    """The uncompressed size, from the gzip trailer (size mod 2**32) and the number of blocks (none:
+    the trailer's size as it is)."""
     with open(path, "rb") as file:
         file.seek(-4, 2)
         modulo = int.from_bytes(file.read(4), "little")
+    if blocks == 0:
+        return modulo
     lowest = (blocks - 1) * chapter5.BLOCK_PER_SHARD + 1
     return modulo + max(0, -(-(lowest - modulo) // 2**32)) * 2**32

@@ -42,7 +42,8 @@ class GzipTempStore(ResumableTempStore):
         shard_key, crcs = self.summary(info, data)
         filename = f"{info.Name}.{shard_key}"
         packed = data.with_suffix(".gz")
-        if worth_compressing(data, self.level) and compress(data, packed, self.level) < data.stat().st_size:
+        if worth_compressing(data, self.level) and compress(data, packed, self.level, self.objects.durable) \
+                < data.stat().st_size:
             os.replace(packed, data)
             filename += ".gz"
         else:
@@ -68,11 +69,12 @@ def worth_compressing(source: Path, level: int) -> bool:
     return shrinks(probe, level)
 
 
-def compress(source: Path, target: Path, level: int) -> int:
-    """Gzip ``source`` into ``target``, streaming; returns the compressed size."""
+def compress(source: Path, target: Path, level: int, durable) -> int:
+    """Gzip ``source`` into ``target``, streaming, synced; returns the compressed size."""
     packer = isal_zlib.compressobj(level, isal_zlib.DEFLATED, 31)
     with open(source, "rb") as plain, open(target, "wb") as out:
         while chunk := plain.read(CHUNK):
             out.write(packer.compress(chunk))
         out.write(packer.flush())
+        durable.file(out)
         return out.tell()

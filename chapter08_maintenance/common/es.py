@@ -16,8 +16,49 @@ from chapter07_gzip.common import es as chapter7
 PAGE = 1000
 
 
+class IndexMissing(ValueError):
+    """The tools' index does not exist or holds no version: they refuse to run on it."""
+
+
 class MaintenanceMetadata(chapter7.Metadata):
-    """Chapter 7's metadata client plus the queries of chapter 8's tools."""
+    """Chapter 7's metadata client plus the queries of chapter 8's tools. It never creates an index:
+    a tool pointed at a wrong or empty one (a mistyped ``ES_INDEX``) would otherwise find nothing
+    referenced and take every shard for an orphan (issue 18)."""
+
+    def ensure_indices(self) -> None:
+        """Check that both indices exist (once per process); ``IndexMissing`` when one does not."""
+        if self._ready:
+            return
+        with chapter3.errors():
+            missing = [index for index in (self.index, self.heads) if not self.es.indices.exists(index=index)]
+        if missing:
+            raise IndexMissing(f"the metadata index {missing[0]!r} does not exist (ES_INDEX={self.index!r}?): "
+                               f"nothing done")
+        self._ready = True
+
+    def require_versions(self) -> int:
+        """The number of version documents; ``IndexMissing`` when there are none."""
+        self.ensure_indices()
+        with chapter3.errors():
+            self.es.indices.refresh(index=self.index)
+            count = int(self.es.count(index=self.index)["count"])
+        if count == 0:
+            raise IndexMissing(f"the metadata index {self.index!r} holds no version (ES_INDEX?): nothing done")
+        return count
+
+    def hashes(self) -> Iterator[str]:
+        """Every content hash some version names (tombstones' empty hash left out)."""
+        after = None
+        while True:
+            with chapter3.errors():
+                page = self.es.search(index=self.index, size=0, aggs={"hashes": {"composite": {
+                    "size": PAGE, "sources": [{"hash": {"terms": {"field": "hash"}}}],
+                    **({"after": after} if after else {})}}})
+            found = page["aggregations"]["hashes"]
+            yield from (b["key"]["hash"] for b in found["buckets"] if b["key"]["hash"])
+            after = found.get("after_key")
+            if not found["buckets"] or after is None:
+                return
 
     def names_with_more_than(self, count: int) -> Iterator[tuple[str, int]]:
         """(name, number of version documents) for every name with more than ``count``."""

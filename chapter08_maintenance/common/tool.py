@@ -15,7 +15,9 @@ def run(tool: Callable[[dict, MaintenanceMetadata], bool]) -> None:
     setup_logging()
     try:
         config = settings.load()
-        ok = tool(config, MaintenanceMetadata(config["ES_SERVER"], config["ES_INDEX"]))
+        metadata = MaintenanceMetadata(config["ES_SERVER"], config["ES_INDEX"])
+        metadata.require_versions()
+        ok = tool(config, metadata)
     except Exception as error:     # a tool run from cron must say why it failed, not crash silently
         log.error("failed: %s", error, exc_info=not isinstance(error, (OSError, ValueError)))
         ok = False

@@ -14,7 +14,7 @@ class Parts(chapter7.Parts):
     settings = settings
     objects_view = ShardsView
 
-    store = cached_property(lambda self: GarbageShardStore(self.config["STORAGE_ROOT"]))
+    store = cached_property(lambda self: GarbageShardStore(self.config["STORAGE_ROOT"], self.durable))
 
 
 def create_app(config: dict | None = None, *, store: GarbageShardStore | None = None,

@@ -1,9 +1,10 @@
 """Chapter 1 (book §4.1): PUT and GET of whole objects, safe names, streaming, the walk-through.
 
-Later chapters inherit these classes (imported under an underscore alias), so the same contract is
+Later chapters inherit these classes (``class TestX(chapter1.TestX)``), so the same contract is
 re-checked through their api servers: ``client`` and ``front`` come from each chapter's conftest.
 """
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -13,7 +14,7 @@ from pathlib import Path
 import requests
 
 from tests import walkthrough
-from tests.support import curl, error_code, health
+from tests.support import FAST, curl, error_code, health
 
 README = Path(__file__).resolve().parents[2] / "chapter01_single" / "README.md"
 
@@ -148,6 +149,36 @@ class TestProcess:
             assert time.monotonic() - started < 5
         finally:
             cluster.up()
+
+
+class TestHostileClients:
+    """Clients that stall or send garbage cost a server little (issue 18)."""
+
+    def test_connections_stalled_mid_header_free_their_threads_within_the_read_timeout(self, front):
+        """Slowloris: more stalled connections than the server has threads; a fresh request is
+        still answered, once the stalled ones have been silent for READ_TIMEOUT seconds."""
+        host, port = front.rsplit(":", 1)
+        stalled = [socket.create_connection((host, int(port)), timeout=10) for _ in range(40)]
+        try:
+            for connection in stalled:
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: stalled\r\nX-Half: ")
+            started = time.monotonic()
+            assert requests.get(f"http://{front}/healthz", timeout=60).status_code == 200
+            assert time.monotonic() - started < 3 * float(FAST["READ_TIMEOUT"])
+        finally:
+            for connection in stalled:
+                connection.close()
+
+    def test_a_request_the_http_server_cannot_parse_gets_the_json_error_body(self, front):
+        host, port = front.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            answer = b""
+            while chunk := connection.recv(4096):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json" in head
+        assert json.loads(body)["error"] == "BadRequest"
 
 
 def test_readme_walkthrough(cluster):

@@ -4,6 +4,7 @@ Chapter 1's contract is re-checked through the api server (inherited classes); t
 contract (PUT/GET straight to a data server) is checked by the same classes on a data server.
 """
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -12,13 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import pika
 import pytest
 import requests
 
 from tests import walkthrough
 from tests.chapter01 import test_chapter01 as chapter1
-from tests.support import (FAST, ObjectClient, error_code, health, publish_raw, rabbitmq_queues,
-                           services, wait_until)
+from tests.support import (FAST, RABBITMQ, LocateSpy, ObjectClient, error_code, flood, health, publish_raw,
+                           rabbitmq_queues, services, wait_until)
 
 README = Path(__file__).resolve().parents[2] / "chapter02_distributed" / "README.md"
 
@@ -191,8 +193,64 @@ class TestMessaging:
             assert set(rabbitmq_queues()) < before
         finally:
             cluster.up()
-        # every running server owns its queues: a data server 1 (locate), an api server 2
-        assert len(rabbitmq_queues()) == len(cluster.data_servers) + 2 * len(cluster.api_servers)
+        # every running server owns its queues: a data server 1 (locate), an api server 1 (heartbeats;
+        # its locate replies come on RabbitMQ's direct reply-to, which is no queue)
+        assert len(rabbitmq_queues()) == len(cluster.data_servers) + len(cluster.api_servers)
+
+    def test_a_heartbeat_that_is_more_than_host_and_port_is_ignored(self, front):
+        for forged in ("127.0.0.1:1/INJECTED?q=:80", "user@127.0.0.1:80", "127.0.0.1:80 x", "[::1:80", "a..b:80"):
+            publish_raw("apiServers", json.dumps(forged).encode())
+        time.sleep(0.5)
+        assert all(":" in a and "/" not in a and "@" not in a for a in health(front)["data_servers"])
+        assert len(health(front)["data_servers"]) == 6
+
+    def test_deeply_nested_json_is_dropped_without_restarting_a_listener(self, client, cluster, front):
+        """RecursionError got past the parse guard and restarted the listener (its queue name
+        changed); a stream of them kept GETs at 503."""
+        client.put("t2-nested", b"nested")
+        queues = set(rabbitmq_queues())
+        for depth in (3000, 100000):
+            body = b"[" * depth + b"]" * depth
+            for exchange in ("apiServers", "dataServers"):
+                flood(exchange, body, 50)
+        for _ in range(20):
+            assert client.get("t2-nested").content == b"nested"
+        assert set(rabbitmq_queues()) == queues          # no listener was restarted
+
+    def test_locate_replies_go_only_to_the_direct_reply_pseudo_queue(self, client):
+        """A request naming some queue as reply_to got six replies into it (amplification)."""
+        client.put("t2-amplify", b"x")
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
+        try:
+            channel = connection.channel()
+            victim = channel.queue_declare("", exclusive=True).method.queue
+            name = json.dumps(client.stored_name("t2-amplify", b"x")).encode()
+            channel.basic_publish("dataServers", "", name, pika.BasicProperties(reply_to=victim, correlation_id="c"))
+            time.sleep(1)
+            assert channel.queue_declare(victim, passive=True).method.message_count == 0
+        finally:
+            connection.close()
+
+    def test_a_flood_of_locate_requests_does_not_stall_reads(self, client):
+        client.put("t2-flooded", b"still read")
+        name = json.dumps(client.stored_name("t2-flooded", b"still read")).encode()
+        flood("dataServers", name, 20000, reply_to="amq.rabbitmq.reply-to.forged", correlation_id="f")
+        started = time.monotonic()
+        assert client.get("t2-flooded").content == b"still read"
+        assert time.monotonic() - started < 3
+
+    def test_locate_replies_from_servers_that_are_not_live_are_ignored(self, client):
+        """A spoofer that echoes the correlation id named itself as the holder (its bytes were served)."""
+        data = os.urandom(100)                      # never stored: only the spoofer claims it
+        spoofed = "127.0.9.9:12345"
+        with LocateSpy(lambda _request: [spoofed, {"Addr": spoofed, "Id": 0}]) as spy:
+            answer = requests.get(client.url(client.stored_name("t2-spoofed", data), "locate"), timeout=30)
+            assert spy.answered >= 1
+        assert answer.status_code == 404, answer.text
+
+
+class TestHostileClients(chapter1.TestHostileClients):
+    """Chapter 1's, re-checked against chapter 2."""
 
 
 def test_readme_walkthrough(cluster):

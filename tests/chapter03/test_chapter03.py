@@ -84,7 +84,7 @@ class TestDigest:
         response = requests.put(client.url("t3-nodigest"), data=b"x", timeout=10)
         assert response.status_code == 400 and error_code(response) == "InvalidDigest"
 
-    @pytest.mark.parametrize("value", ["SHA-256=incorrecthash", "SHA-256=", "sha-256=" + "A" * 43 + "=",
+    @pytest.mark.parametrize("value", ["SHA-256=incorrecthash", "SHA-256=", "sha-256=" + "A" * 42 + "==",
                                        "SHA-256=" + "A" * 44, "MD5=" + "A" * 43 + "="])
     def test_malformed_digest_is_400(self, client, value):
         response = requests.put(client.url("t3-bad"), data=b"x", headers={"Digest": value}, timeout=10)
@@ -100,6 +100,37 @@ class TestDigest:
         assert not [f for p in cluster.data_servers for f in (Path(p.root) / "temp").iterdir()]
         assert client.get("t3-liar").status_code == 404
         assert requests.get(client.url("t3-liar", "versions"), timeout=10).text == ""
+
+    @pytest.mark.parametrize("header", ["Digest: sha-256={}", "Digest: MD5=x, Sha-256={}",
+                                        "Content-Digest: sha-256=:{}:"])
+    def test_the_algorithm_name_is_case_insensitive_and_content_digest_is_accepted(self, client, header):
+        """RFC 3230 names the algorithm case-insensitively; RFC 9530's Content-Digest says the same
+        (the book took only ``SHA-256=``, exactly)."""
+        data = f"digest forms {header}".encode()
+        name, _, value = header.partition(": ")
+        answer = requests.put(client.url("t3-digest-forms"), data=data, headers={name: value.format(digest.of(data))},
+                              timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert client.get("t3-digest-forms").content == data
+
+    def plant_wrong_bytes(self, cluster, data: bytes) -> None:
+        """Make the data server holding ``data`` serve other bytes of the same length as if they were it."""
+        (path,) = [f for p in cluster.data_servers for f in (Path(p.root) / "objects").iterdir()
+                   if f.name == digest.key(digest.of(data))]
+        path.write_bytes(os.urandom(len(data)))
+
+    def test_bytes_that_do_not_hash_to_the_object_never_make_a_whole_answer(self, client, cluster):
+        """Issue 18: a data server (or a spoofer posing as one) that serves other bytes under the
+        object's Digest gets the answer cut before its last byte, never a 200 with wrong data."""
+        data = os.urandom(300000)
+        assert client.put("t3-planted", data).status_code == 200
+        assert client.get("t3-planted").content == data
+        self.plant_wrong_bytes(cluster, data)
+        try:
+            answer = client.get("t3-planted")
+        except requests.RequestException:
+            return                                     # cut short: the client knows
+        assert answer.status_code != 200 or answer.content != data and len(answer.content) < len(data)
 
     def test_get_returns_the_digest_header(self, client):
         client.put("t3-digest-header", b"abc")
@@ -218,6 +249,10 @@ class TestElasticsearchOutage:
             services("start-es")
         wait_until(lambda: client.get("t3-stopped").status_code == 200, 60, what="recovery")
         assert client.get("t3-stopped").content == b"before"
+
+
+class TestHostileClients(chapter2.TestHostileClients):
+    """Chapter 2's, re-checked against chapter 3."""
 
 
 def test_readme_walkthrough(cluster):

@@ -49,7 +49,14 @@ class TestMessaging(chapter3.TestMessaging):
 
 
 class TestDigest(chapter3.TestDigest):
-    pass
+    def plant_wrong_bytes(self, cluster, data: bytes) -> None:
+        """Rewrite the file in place and give it back its time: the data server, which checked it
+        once, takes it for the same good file (so only the api's check is left)."""
+        (path,) = stored_files(cluster, digest.of(data))
+        before = path.stat()
+        with open(path, "r+b") as file:
+            file.write(os.urandom(len(data)))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 class TestVersions(chapter3.TestVersions):
@@ -109,7 +116,8 @@ class TestDedup:
 class TestIntegrity:
     """Bytes that do not match their hash are never served; failures leave no temp behind."""
 
-    def test_a_corrupted_object_is_404_and_its_file_removed(self, client, cluster):
+    def test_a_corrupted_object_is_404_and_its_file_quarantined(self, client, cluster):
+        """Out of ``objects/``, into ``garbage/``: never deleted (issue 18)."""
         data = b"t4 soon corrupt " * 10
         client.put("t4-corrupt", data)
         (path,) = stored_files(cluster, digest.of(data))
@@ -117,6 +125,7 @@ class TestIntegrity:
         response = client.get("t4-corrupt")
         assert response.status_code == 404
         assert not path.exists()
+        assert (path.parent.parent / "garbage" / path.name).read_bytes() == b"t4 garbage"
 
     def test_a_deleted_file_is_not_reported_by_locate(self, client, cluster):
         data = b"t4 vanishing"
@@ -181,6 +190,10 @@ class TestTempEndpoints:
         server = cluster.data_servers[0]
         response = requests.put(f"http://{server.address}/objects/{'A' * 43}", data=b"x", timeout=10)
         assert response.status_code == 405
+
+
+class TestHostileClients(chapter3.TestHostileClients):
+    """Chapter 3's, re-checked against chapter 4."""
 
 
 def test_readme_walkthrough(cluster):

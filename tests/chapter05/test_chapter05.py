@@ -32,8 +32,10 @@ K251_SHARD_HASHES = ["4nOX0TiG64MpSIHbNUUdtBAKgw6gmR7QKim/5r6cEd0=", "mPaS/O8JkO
 
 
 def shard_files(cluster, data: bytes) -> dict[int, Path]:
-    """Shard index -> its file, for the stored shards of ``data``."""
-    return {int(f.name.split(".")[1]): f for f in stored_files(cluster, digest.of(data))}
+    """Shard index -> its file, for the stored shards of ``data`` (in either form, chapter 7 on:
+    ``<key>.<i>.…`` plain, ``<key>.p.<i>.…`` packed)."""
+    return {int(f.name.split(".")[2 if f.name.split(".")[1] == "p" else 1]): f
+            for f in stored_files(cluster, digest.of(data))}
 
 
 def shard_bytes(path: Path) -> bytes:
@@ -59,7 +61,15 @@ class TestNames(chapter4.TestNames):
 
 
 class TestDigest(chapter4.TestDigest):
-    pass
+    def plant_wrong_bytes(self, cluster, data: bytes) -> None:
+        """Other bytes in data shard 0, with checksums that fit them: the data server serves them."""
+        path = shard_files(cluster, data)[0]
+        assert not path.name.endswith(".gz")                 # random data is stored plain
+        other = os.urandom(path.stat().st_size)
+        with open(path, "r+b") as file:
+            file.write(other)
+        crcs = b"".join(zlib.crc32(other[at:at + 8000]).to_bytes(4, "big") for at in range(0, len(other), 8000))
+        (path.parent.parent / "checksums" / path.name).write_bytes(crcs)
 
 
 class TestVersions(chapter4.TestVersions):
@@ -165,7 +175,36 @@ class TestMembership(chapter4.TestMembership):
 
 
 class TestIntegrity(chapter4.TestIntegrity):
-    test_a_corrupted_object_is_404_and_its_file_removed = None    # book §4.5: served and repaired instead
+    test_a_corrupted_object_is_404_and_its_file_quarantined = None    # book §4.5: served and repaired instead
+
+    def test_damaged_checksums_never_cost_a_healthy_shard(self, client, cluster):
+        """Issue 18: an empty or damaged checksums file made the data server delete a healthy
+        shard. The shard is hashed against its name instead, and the checksums written anew."""
+        data = os.urandom(100000)
+        client.put("t5-checksums", data)
+        files = shard_files(cluster, data)
+        sums = {i: files[i].parent.parent / "checksums" / files[i].name for i in (0, 1, 2)}
+        identities = {i: files[i].stat().st_ino for i in sums}
+        sums[0].write_bytes(b"")                                  # empty
+        wrong = bytearray(sums[1].read_bytes())
+        wrong[2] ^= 0xFF                                          # one CRC wrong: found mid-stream
+        sums[1].write_bytes(bytes(wrong))
+        sums[2].write_bytes(sums[2].read_bytes()[:5])             # cut short
+        assert client.get("t5-checksums").content == data
+        after = shard_files(cluster, data)
+        for i, path in sums.items():
+            assert after[i] == files[i] and files[i].stat().st_ino == identities[i]
+            assert len(path.read_bytes()) == 4 * 4                # 25000 bytes: four blocks
+
+    def test_a_corrupt_shard_is_quarantined_in_garbage(self, client, cluster):
+        data = os.urandom(50000)
+        client.put("t5-quarantine", data)
+        path = shard_files(cluster, data)[2]
+        raw = bytearray(path.read_bytes())
+        raw[9000] ^= 0x01
+        path.write_bytes(bytes(raw))
+        assert client.get("t5-quarantine").content == data
+        assert (path.parent.parent / "garbage" / path.name).read_bytes() == bytes(raw)
 
     def test_a_corrupt_shard_is_removed_served_around_and_repaired(self, client, cluster):
         """Book §4.5: a corrupt shard is removed, the GET is served from the others and the shard
@@ -295,6 +334,10 @@ class SlowBody:
         self.offset += size
         time.sleep(0.0005)
         return chunk
+
+
+class TestHostileClients(chapter4.TestHostileClients):
+    """Chapter 4's, re-checked against chapter 5."""
 
 
 def test_readme_walkthrough(cluster):

@@ -2,8 +2,10 @@
 
 Chapter 5's contract is inherited unchanged.
 """
+import base64
 import concurrent.futures
 import hashlib
+import json
 import os
 import random
 import socket
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,10 +22,12 @@ import requests
 
 from chapter03_metadata.common import digest
 from chapter05_erasure.common import rs
+from chapter06_resumable.common import token
 from tests import walkthrough
 from tests.chapter05 import test_chapter05 as chapter5
 from tests.chapter04.test_chapter04 import temp_files
-from tests.support import FAST, error_code, wait_until
+from tests.chapter03.conftest import INDEX
+from tests.support import FAST, error_code, es_url, wait_until
 
 README = Path(__file__).resolve().parents[2] / "chapter06_resumable" / "README.md"
 REPO = Path(__file__).resolve().parents[2]
@@ -87,11 +92,10 @@ def start_upload(client, name: str, data: bytes, address: str | None = None) -> 
 
 
 def upload_state(location: str) -> dict:
-    """What the token of ``location`` holds (servers, uuids, ...), read without its secret."""
-    import base64
-    import json
-    payload = location[len("/temp/"):].split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    """What the token of ``location`` holds (servers, uuids, ...), opened with the cluster's secret
+    (the api servers share it through Elasticsearch; a client cannot read it)."""
+    secret = requests.get(f"{es_url()}/{INDEX}-config/_doc/upload-secret", timeout=10).json()["_source"]["value"]
+    return asdict(token.verify(location[len("/temp/"):], secret.encode()))
 
 
 def upload_temps(cluster, location: str) -> list[Path]:
@@ -306,18 +310,16 @@ class TestTokens:
         host = f"127.0.3.1:{trap.getsockname()[1]}"
         try:
             data = os.urandom(1000)
-            real = start_upload(client, "t6-token", data)
-            payload, signature = real[len("/temp/"):].split(".")
-            import base64
-            import json
-            state = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            state["servers"] = [host] * 6
-            forged_payload = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
-            for token in [f"{forged_payload}.{signature}", f"{forged_payload}.", "not-a-token", real[6:-4] + "AAAA",
-                          base64.b64encode(json.dumps(state).encode()).decode()]:
+            real = start_upload(client, "t6-token", data)[len("/temp/"):]
+            state = {**upload_state("/temp/" + real), "servers": [host] * 6}
+            assert host not in base64.urlsafe_b64decode(real + "=" * (-len(real) % 4)).decode("latin-1")
+            forged = token.issue(token.Upload(**state), b"a secret the cluster never had")
+            flipped = real[:30] + ("A" if real[30] != "A" else "B") + real[31:]
+            for text in [forged, flipped, real + "!", real + "==", real + ".", "*" + real, real[:-4],
+                         "not-a-token", base64.b64encode(json.dumps(state).encode()).decode()]:
                 for method in ("HEAD", "PUT"):
-                    response = requests.request(method, f"{client.base}/temp/{token}", data=b"x", timeout=10)
-                    assert response.status_code in (403, 404), (method, token[:20], response.status_code)
+                    response = requests.request(method, f"{client.base}/temp/{text}", data=b"x", timeout=10)
+                    assert response.status_code in (403, 404), (method, text[:20], response.status_code)
             with pytest.raises(socket.timeout):
                 trap.accept()
         finally:
@@ -367,7 +369,9 @@ class TestRanges:
     @pytest.mark.parametrize("header,first,last", [
         ("bytes=0-0", 0, 0), ("bytes=0-", 0, 300000), ("bytes=31999-32000", 31999, 32000),
         ("bytes=250000-", 250000, 300000), ("bytes=-1", 300000, 300000), ("bytes=-64000", 236001, 300000),
-        ("bytes=100-200000", 100, 200000), ("bytes=299990-400000", 299990, 300000), ("bytes=-999999", 0, 300000)])
+        ("bytes=100-200000", 100, 200000), ("bytes=299990-400000", 299990, 300000), ("bytes=-999999", 0, 300000),
+        ("BYTES=10-19", 10, 19), ("Bytes=299999-", 299999, 300000),                  # the unit in any case
+        ("bytes=0-99999999999999999999", 0, 300000), ("bytes=-000000000000000000001", 300000, 300000)])
     def test_a_satisfiable_range_is_206_with_exact_headers(self, client, stored, header, first, last):
         response = client.get("t6-ranges", headers={"Range": header})
         assert response.status_code == 206
@@ -384,6 +388,13 @@ class TestRanges:
     def test_a_header_that_is_not_one_byte_range_is_ignored(self, client, stored, header):
         response = client.get("t6-ranges", headers={"Range": header})
         assert response.status_code == 200 and response.content == stored
+
+    @pytest.mark.parametrize("header", ["bytes=-1", "bytes=-99999999999999999999"])
+    def test_a_suffix_range_of_an_empty_object_sends_it_whole(self, client, header):
+        """RFC 9110 §14.1.1: satisfiable (a non-zero suffix), yet no 206 can describe zero bytes."""
+        client.put("t6-empty-range", b"")
+        response = client.get("t6-empty-range", headers={"Range": header})
+        assert response.status_code == 200 and response.content == b""
 
     def test_every_get_says_accept_ranges(self, client, stored):
         assert client.get("t6-ranges").headers["Accept-Ranges"] == "bytes"
@@ -421,6 +432,10 @@ def _live(address: str) -> bool:
         return len(requests.get(f"http://{address}/healthz", timeout=1).json().get("data_servers", [])) == 6
     except requests.RequestException:
         return False
+
+
+class TestHostileClients(chapter5.TestHostileClients):
+    """Chapter 5's, re-checked against chapter 6."""
 
 
 def test_readme_walkthrough(cluster):

@@ -4,19 +4,24 @@ Chapter 6's contract (resumable upload, ranges, repair, dedup) is inherited unch
 chapter 7 lost the resumable temp endpoints (D3), these tests prove they are here.
 """
 import base64
+import concurrent.futures
 import gzip
 import hashlib
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from chapter03_metadata.common import digest
 from tests import walkthrough
+from tests.chapter04 import test_chapter04 as chapter4
 from tests.chapter05.test_chapter05 import K251_SHARD_HASHES, shard_bytes, shard_files
 from tests.chapter06 import test_chapter06 as chapter6
 from tests.chapter07.conftest import LEGACY
+from tests.support import slow_put
 
 README = Path(__file__).resolve().parents[2] / "chapter07_gzip" / "README.md"
 
@@ -162,6 +167,29 @@ class TestCompressionAtRest:
                    10, what="the repair")
 
 
+class TestForms:
+    """Plain and packed shards of one content are named apart and never read together (issue 18)."""
+
+    def test_both_forms_of_one_content_stored_at_once_are_never_mixed(self, client, cluster):
+        """A PUT (packed) and a resumable upload (plain) of the same bytes, racing: both commit.
+        Reads then took each shard from whichever server answered first and decoded a mix; the
+        failing reads kept committing "repairs"."""
+        data = b"".join(b"%06d the same log line, over and over\n" % k for k in range(8000))
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            put = pool.submit(slow_put, client, "t7-form-put", data, 3)
+            time.sleep(0.5)                     # the PUT found nothing stored and writes its packed temps
+            location = chapter6.start_upload(client, "t7-form-resumable", data)
+            assert chapter6.send(client.base, location, data, 0).status_code == 200      # plain, committed
+            assert put.result() == 200                                                      # packed, committed
+        files = chapter4.stored_files(cluster, digest.of(data))
+        assert len([f for f in files if ".p." in f.name]) == 6 and len(files) == 12
+        for _ in range(10):
+            for name in ("t7-form-put", "t7-form-resumable"):
+                assert client.get(name, headers={"Accept-Encoding": "identity"}).content == data
+        time.sleep(1)
+        assert len(chapter4.stored_files(cluster, digest.of(data))) == 12         # nothing "repaired"
+
+
 class TestDownloadCompression:
     """Accept-Encoding with q-values; gzip only on whole 200s; Vary always."""
 
@@ -195,6 +223,10 @@ class TestDownloadCompression:
                               capture_output=True, check=True)
         head, _, body = done.stdout.partition(b"\r\n\r\n")
         assert b"content-encoding: gzip" in head.lower() and body == stored
+
+
+class TestHostileClients(chapter6.TestHostileClients):
+    """Chapter 6's, re-checked against chapter 7."""
 
 
 def test_readme_walkthrough(cluster):

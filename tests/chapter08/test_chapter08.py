@@ -1,6 +1,6 @@
 """Chapter 8 (book §4.8): maintenance tools that never delete live data.
 
-Chapter 7's contract is inherited unchanged (the api server is chapter 7's).
+Chapter 7's contract is inherited unchanged (the api server is chapter 7's, plus pins, issue 18).
 """
 import concurrent.futures
 import json
@@ -10,15 +10,18 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from chapter03_metadata.common import digest
 from tests import walkthrough
+from tests.chapter03.conftest import INDEX
 from tests.chapter05.test_chapter05 import shard_files, server_of
 from tests.chapter07 import test_chapter07 as chapter7
-from tests.support import FAST
+from tests.support import ES, FAST, es_url, slow_put
 
 README = Path(__file__).resolve().parents[2] / "chapter08_maintenance" / "README.md"
 REPO = Path(__file__).resolve().parents[2]
@@ -92,6 +95,10 @@ class TestCompressionAtRest(chapter7.TestCompressionAtRest):
     """Chapter 7's, re-checked against chapter 8."""
 
 
+class TestForms(chapter7.TestForms):
+    """Chapter 7's, re-checked against chapter 8."""
+
+
 class TestDownloadCompression(chapter7.TestDownloadCompression):
     """Chapter 7's, re-checked against chapter 8."""
 
@@ -104,6 +111,15 @@ def tool(cluster, name: str, server=None, **env) -> subprocess.CompletedProcess:
         full.update(STORAGE_ROOT=server.root, LISTEN_ADDRESS=server.address)
     return subprocess.run([sys.executable, "-m", f"chapter08_maintenance.{name}"], env=full,
                           capture_output=True, text=True, timeout=300)
+
+
+def drop_versions(name: str) -> None:
+    """Delete every version document of ``name``, as delete_old_metadata would (its content is then
+    referenced by nothing)."""
+    from chapter08_maintenance.common.es import MaintenanceMetadata
+    metadata = MaintenanceMetadata(ES, INDEX)
+    for record in list(metadata.versions(name)):
+        metadata.delete_version(record)
 
 
 def versions(client, name: str) -> list[int]:
@@ -165,12 +181,7 @@ class TestDeleteOrphanObject:
         client.put("t8-tricky", tricky)
         orphan = os.urandom(3000)
         client.put("t8-orphan", orphan)
-        from chapter08_maintenance.common.es import MaintenanceMetadata
-        from tests.chapter03.conftest import INDEX
-        from tests.support import ES
-        metadata = MaintenanceMetadata(ES, INDEX)
-        for record in list(metadata.versions("t8-orphan")):
-            metadata.delete_version(record)
+        drop_versions("t8-orphan")
         results = self.run_on_all(cluster, ORPHAN_GRACE="0")
         assert all(r.returncode == 0 for r in results), [r.stderr[-1500:] for r in results if r.returncode]
         assert len(shard_files(cluster, tricky)) == 6 and client.get("t8-tricky").content == tricky
@@ -221,6 +232,43 @@ class TestDeleteOrphanObject:
         for name, data in stored:
             assert client.get(name).content == data
 
+    def test_content_a_put_reuses_is_pinned_against_the_tool(self, client, cluster):
+        """Issue 18: a PUT of content whose shards were unreferenced (and old) answered 200 while
+        the tool moved those shards to garbage; the GET was then 503. The PUT pins them now."""
+        data = os.urandom(5000)
+        client.put("t8-pin-first", data)
+        drop_versions("t8-pin-first")
+        old = time.time() - 7200
+        for path in shard_files(cluster, data).values():
+            os.utime(path, (old, old))
+        with concurrent.futures.ThreadPoolExecutor(7) as pool:
+            put = pool.submit(slow_put, client, "t8-pin-second", data, 15)
+            time.sleep(1)          # the PUT has found the content; its body is not all there yet
+            runs = list(pool.map(lambda server: tool(cluster, "delete_orphan_object", server, ORPHAN_GRACE="0"),
+                                 cluster.data_servers))
+            assert not put.done(), "the tool runs must end while the PUT is still under way"
+            assert put.result() == 200
+        assert all(r.returncode == 0 for r in runs), [r.stderr[-800:] for r in runs if r.returncode]
+        assert len(shard_files(cluster, data)) == 6
+        assert client.get("t8-pin-second").content == data
+
+    @pytest.mark.parametrize("name", ["delete_orphan_object", "delete_old_metadata", "object_scanner"])
+    def test_a_tool_pointed_at_a_missing_or_empty_index_refuses_and_creates_nothing(self, client, cluster, name):
+        """Issue 18: a mistyped ES_INDEX was created empty, and the orphan tool then moved every shard."""
+        client.put("t8-index", b"referenced")
+        before = sorted(f for p in cluster.data_servers for f in (Path(p.root) / "objects").iterdir())
+        result = tool(cluster, name, cluster.data_servers[0], ES_INDEX="t8-mistyped", ORPHAN_GRACE="0")
+        assert result.returncode != 0 and "'t8-mistyped' does not exist" in result.stderr
+        assert requests.head(f"{es_url()}/t8-mistyped", timeout=10).status_code == 404
+        for index in ("t8-empty", "t8-empty-heads"):
+            requests.put(f"{es_url()}/{index}", timeout=30).raise_for_status()
+        try:
+            result = tool(cluster, name, cluster.data_servers[0], ES_INDEX="t8-empty", ORPHAN_GRACE="0")
+            assert result.returncode != 0 and "'t8-empty' holds no version" in result.stderr
+        finally:
+            requests.delete(f"{es_url()}/t8-empty,t8-empty-heads", timeout=30)
+        assert sorted(f for p in cluster.data_servers for f in (Path(p.root) / "objects").iterdir()) == before
+
     def test_garbage_is_purged_after_the_retention(self, client, cluster):
         server = cluster.data_servers[0]
         (Path(server.root) / "garbage" / "old-garbage").write_bytes(b"x")
@@ -266,6 +314,20 @@ class TestObjectScanner:
         assert f"{key}: shard 2 rebuilt" in result.stderr and f"{key}: the object decodes" not in result.stderr
         assert len(shard_files(cluster, data)) == 6 and client.get("t8-scan-packed").content == data
 
+    def test_a_version_whose_content_has_no_shard_left_anywhere_is_reported(self, client, cluster):
+        """Issue 18: the scanner walked only its own disk, so content with no shard left on any
+        server was never reported."""
+        data = os.urandom(7000)
+        client.put("t8-lost", data)
+        for path in shard_files(cluster, data).values():
+            path.unlink()
+        try:
+            result = tool(cluster, "object_scanner", cluster.data_servers[0])
+            assert result.returncode != 0
+            assert f"{digest.key(digest.of(data))}: only 0 shard(s) of it are left anywhere" in result.stderr
+        finally:
+            drop_versions("t8-lost")          # leave no unreadable version to later tests
+
     def test_a_corrupt_shard_in_the_middle_is_rebuilt(self, client, cluster):
         data = os.urandom(10 * 32000 * 4)
         client.put("t8-scan-middle", data)
@@ -276,6 +338,10 @@ class TestObjectScanner:
         result = tool(cluster, "object_scanner", server_of(cluster, shard_files(cluster, data)[0]))
         assert shard_files(cluster, data)[4].read_bytes() != bytes(raw)
         assert f"{digest.key(digest.of(data))}: shard 4 rebuilt" in result.stderr
+
+
+class TestHostileClients(chapter7.TestHostileClients):
+    """Chapter 7's, re-checked against chapter 8."""
 
 
 def test_readme_walkthrough(cluster):

@@ -1,0 +1,5 @@
+"""``python -m chapter08_maintenance.api_server``"""
+from chapter01_single.serve import run  # unchanged since chapter 1
+from chapter08_maintenance.api_server.app import create_app
+
+run(create_app)
