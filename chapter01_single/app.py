@@ -77,6 +77,10 @@ class Parts:
             if part is not None:
                 self.__dict__[name] = part        # what a cached_property would have stored
 
+    def health(self) -> dict:
+        """What ``/healthz`` says besides ``status`` and ``address``."""
+        return {}
+
     def app(self) -> Flask:
         raise NotImplementedError
 

@@ -68,7 +68,7 @@ def _start(workers) -> None:
 
 
 def _stop(workers) -> None:
-    for worker in workers:
+    for worker in reversed(workers):     # the last started first: what others rely on stops last
         try:
             worker.stop()
         except Exception:   # stopping must go on for the others

@@ -23,7 +23,7 @@ class Parts(skeleton.Parts):
     store = cached_property(lambda self: FileStore(self.config["STORAGE_ROOT"], self.durable))
 
     def app(self) -> Flask:
-        app = new_app(self.config)
+        app = new_app(self.config, self.health)
         add_resource(app, ObjectsView, store=self.store)
         return app
 

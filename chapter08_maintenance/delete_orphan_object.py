@@ -27,11 +27,14 @@ from chapter08_maintenance.common.tool import run
 log = logging.getLogger("delete_orphan_object")
 
 
-def delete_orphan_object(config: dict, metadata: MaintenanceMetadata) -> bool:
+def delete_orphan_object(config: dict, metadata: MaintenanceMetadata, candidates=None) -> bool:
+    """One run on one data server; ``candidates(config)`` lists its keys with the time each was
+    last written (default: its shard files)."""
     root, now = Path(config["STORAGE_ROOT"]), time.time()
     busy = keys_in_flight(root / "temp")
     moved = kept = failed = 0
-    for key, newest in sorted(shard_keys(root / "objects").items()):
+    found = candidates(config) if candidates else shard_keys(root / "objects")
+    for key, newest in sorted(found.items()):
         h = digest.parse(key)
         if h is None:
             log.info("%s: keep, not the key of a SHA-256 (a foreign file)", key)

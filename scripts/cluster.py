@@ -25,7 +25,8 @@ import requests
 
 PACKAGES = {1: "chapter01_single", 2: "chapter02_distributed", 3: "chapter03_metadata",
             4: "chapter04_dedup", 5: "chapter05_erasure", 6: "chapter06_resumable",
-            7: "chapter07_gzip", 8: "chapter08_maintenance"}
+            7: "chapter07_gzip", 8: "chapter08_maintenance", 9: "final"}
+FINAL = 9                   # "final" on the command line: the integrated store, one floor above chapter 8
 PORT = 12345
 DATA_HOSTS = [f"127.0.1.{i}" for i in range(1, 7)]
 API_HOSTS = ["127.0.2.1", "127.0.2.2"]
@@ -185,19 +186,20 @@ def _reap(pid: int | None) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.cluster", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["up", "down", "status"])
-    parser.add_argument("chapter", nargs="?", type=int, choices=sorted(PACKAGES))
+    parser.add_argument("chapter", nargs="?", type=_chapter, choices=sorted(PACKAGES),
+                        help="1-8, or final")
     parser.add_argument("--root", default=os.environ.get("CLUSTER_ROOT", DEFAULT_ROOT))
     parser.add_argument("--port", type=int, default=PORT, help="port of every server (default 12345)")
     args = parser.parse_args(argv)
     state = Path(args.root) / "cluster.json"
     if args.command == "up":
         if args.chapter is None:
-            parser.error("up needs a chapter number (1-8)")
+            parser.error("up needs a chapter number (1-8) or final")
         if state.exists():
             Cluster.load(args.root).down()
         cluster = Cluster(args.chapter, Path(args.root), port=args.port)
         cluster.up()
-        print(f"chapter {args.chapter} cluster is up (root {args.root}, logs in {args.root}/logs)")
+        print(f"{PACKAGES[args.chapter]} cluster is up (root {args.root}, logs in {args.root}/logs)")
         return _status(cluster)
     if not state.exists():
         print(f"no cluster recorded under {args.root}")
@@ -208,6 +210,10 @@ def main(argv=None) -> int:
         print("cluster stopped")
         return 0
     return _status(cluster)
+
+
+def _chapter(text: str) -> int:
+    return FINAL if text == "final" else int(text)
 
 
 def _status(cluster: Cluster) -> int:

@@ -3,7 +3,7 @@
 # a chapter's local cluster (default: chapter 8).   bash scripts/up.sh [CHAPTER]
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-chapter="${1:-8}"
+chapter="${1:-final}"
 ensure_python
 bash "$REPO/scripts/services.sh" start
 cd "$REPO"

@@ -49,16 +49,16 @@ def require_es() -> None:
         pytest.fail(f"Elasticsearch does not answer at {ES} ({error}): {HOW_TO_START}", pytrace=False)
 
 
-def start_cluster(chapter: int, **env) -> Cluster:
+def start_cluster(chapter: int, root: Path | None = None, port: int | None = None, **env) -> Cluster:
     """A fresh cluster of ``chapter`` under CLUSTER_ROOT (default /tmp/osd), storage wiped."""
-    root = Path(os.environ.get("CLUSTER_ROOT", DEFAULT_ROOT))
+    root = root or Path(os.environ.get("CLUSTER_ROOT", DEFAULT_ROOT))
     if (root / "cluster.json").exists():
         old = Cluster.load(root)
         if any(p.running() for p in old.processes):
             pytest.fail(f"a cluster is already running under {root}: stop it with "
                         f"`python -m scripts.cluster down` before running the tests", pytrace=False)
     subprocess.run(["rm", "-rf", str(root)], check=True)
-    cluster = Cluster(chapter, root, {**FAST, **env}, port=int(os.environ.get("CLUSTER_PORT", "12345")))
+    cluster = Cluster(chapter, root, {**FAST, **env}, port=port or int(os.environ.get("CLUSTER_PORT", "12345")))
     try:
         cluster.up(timeout=60)
     except RuntimeError as error:
@@ -194,6 +194,17 @@ class LocateSpy:
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0.1)
         connection.close()
+
+
+def ensure_vhost(vhost: str) -> str:
+    """``RABBITMQ``'s URL for vhost ``vhost`` (created, with guest's permissions, unless it exists):
+    a second cluster on the same broker then hears only its own servers."""
+    listed = subprocess.run(["bash", str(SERVICES), "rabbitmqctl", "list_vhosts", "--quiet"], capture_output=True,
+                            text=True, timeout=60, check=True).stdout.split()
+    if vhost not in listed:
+        services("rabbitmqctl", "add_vhost", vhost)
+        services("rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    return RABBITMQ.rstrip("/") + "/" + vhost
 
 
 def rabbitmq_queues() -> list[str]:

@@ -38,12 +38,15 @@ class Parts(skeleton.Parts):
         """What ``objects_view`` is built with."""
         return {"objects": self.objects}
 
+    def health(self) -> dict:
+        return {"data_servers": self.servers.live()}
+
     def workers(self) -> list:
         """The heartbeat listener and the locator, started by ``main``."""
         return [HeartbeatListener(self.config["RABBITMQ_SERVER"], self.servers), self.locator]
 
     def app(self) -> Flask:
-        app = new_app(self.config, health=lambda: {"data_servers": self.servers.live()})
+        app = new_app(self.config, self.health)
         for view_class, collaborators in self.resources():
             add_resource(app, view_class, **collaborators)
         app.extensions[WORKERS] += self.workers()

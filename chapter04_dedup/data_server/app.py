@@ -20,7 +20,7 @@ class Parts(chapter2.Parts):
     temps = cached_property(lambda self: TempStore(self.store))
 
     def app(self) -> Flask:
-        app = new_app(self.config)
+        app = new_app(self.config, self.health)
         add_resource(app, self.objects_view, store=self.store)
         add_resource(app, self.temp_view, temps=self.temps)
         app.extensions[WORKERS] += self.workers()

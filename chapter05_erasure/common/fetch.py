@@ -66,6 +66,8 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
 
 class ShardFetch:
     """``GET <path>`` on ``server``, sent by the constructor; ``answer()`` waits for the status."""
+    method = "GET"
+    body: bytes | None = None        # a subclass may send a (small) body with another method
 
     def __init__(self, server: str, path: str, headers: dict):
         self.server, self.path, self.headers = server, path, headers
@@ -85,7 +87,7 @@ class ShardFetch:
 
     def _send(self) -> None:
         self.connection, self.reused = _take(self.server)
-        self.connection.request("GET", self.path, headers=self.headers)
+        self.connection.request(self.method, self.path, body=self.body, headers=self.headers)
 
     def _send_quietly(self) -> None:
         try:

@@ -48,35 +48,27 @@ class MaintenanceMetadata(chapter7.Metadata):
 
     def hashes(self) -> Iterator[str]:
         """Every content hash some version names (tombstones' empty hash left out)."""
-        after = None
-        while True:
-            with chapter3.errors():
-                page = self.es.search(index=self.index, size=0, aggs={"hashes": {"composite": {
-                    "size": PAGE, "sources": [{"hash": {"terms": {"field": "hash"}}}],
-                    **({"after": after} if after else {})}}})
-            found = page["aggregations"]["hashes"]
-            yield from (b["key"]["hash"] for b in found["buckets"] if b["key"]["hash"])
-            after = found.get("after_key")
-            if not found["buckets"] or after is None:
-                return
+        return (value for value, _ in self._counts("hash") if value)
 
     def names_with_more_than(self, count: int) -> Iterator[tuple[str, int]]:
         """(name, number of version documents) for every name with more than ``count``."""
         with chapter3.errors():
             self.ensure_indices()
             self.es.indices.refresh(index=self.index)
+        return ((name, docs) for name, docs in self._counts("name") if docs > count)
+
+    def _counts(self, field: str) -> Iterator[tuple[str, int]]:
+        """(value, documents) for every value of ``field``: a composite aggregation, paged."""
         after = None
         while True:
             with chapter3.errors():
-                page = self.es.search(index=self.index, size=0, aggs={"names": {"composite": {
-                    "size": PAGE, "sources": [{"name": {"terms": {"field": "name"}}}],
+                page = self.es.search(index=self.index, size=0, aggs={"values": {"composite": {
+                    "size": PAGE, "sources": [{"value": {"terms": {"field": field}}}],
                     **({"after": after} if after else {})}}})
-            names = page["aggregations"]["names"]
-            for bucket in names["buckets"]:
-                if bucket["doc_count"] > count:
-                    yield bucket["key"]["name"], bucket["doc_count"]
-            after = names.get("after_key")
-            if not names["buckets"] or after is None:
+            found = page["aggregations"]["values"]
+            yield from ((bucket["key"]["value"], bucket["doc_count"]) for bucket in found["buckets"])
+            after = found.get("after_key")
+            if not found["buckets"] or after is None:
                 return
 
     def delete_version(self, record: chapter3.Version) -> bool:

@@ -11,15 +11,16 @@ from tests.support import chapter_fixtures
 LEGACY = {"t7-legacy-text": b"written by chapter 6 code\n" * 4000, "t7-legacy-random": os.urandom(100003)}
 
 
-def start(chapter: int = 7):
-    """A chapter 6 cluster writes ``LEGACY``, then ``chapter``'s servers take over its folders."""
-    old = chapter_cluster(6, LOCATE_TIMEOUT="3")
+def start(chapter: int = 7, first=None, **env):
+    """A chapter 6 cluster writes ``LEGACY``, then ``chapter``'s servers (with ``env`` added) take over
+    its folders (``first()`` starts that chapter 6 cluster, by default on a fresh test index)."""
+    old = first() if first else chapter_cluster(6, LOCATE_TIMEOUT="3")
     client = DigestClient(old.api_servers[0].address)
     for name, data in LEGACY.items():
         assert client.put(name, data).status_code == 200
     old.down()
     snapshot = {f: f.read_bytes() for p in old.data_servers for f in (Path(p.root) / "objects").iterdir()}
-    cluster = Cluster(chapter, old.root, old.env)
+    cluster = Cluster(chapter, old.root, {**old.env, **env}, port=old.port)
     cluster.up()
     cluster.legacy_files = snapshot
     return cluster

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from chapter03_metadata.common import digest
+from scripts.cluster import PACKAGES
 from tests import walkthrough
 from tests.chapter03.conftest import INDEX
 from tests.chapter05.test_chapter05 import shard_files, server_of
@@ -109,7 +110,7 @@ def tool(cluster, name: str, server=None, **env) -> subprocess.CompletedProcess:
     full = {**os.environ, **FAST, **cluster.env, "PYTHONPATH": str(REPO), **env}
     if server is not None:
         full.update(STORAGE_ROOT=server.root, LISTEN_ADDRESS=server.address)
-    return subprocess.run([sys.executable, "-m", f"chapter08_maintenance.{name}"], env=full,
+    return subprocess.run([sys.executable, "-m", f"{PACKAGES[cluster.chapter]}.{name}"], env=full,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -117,7 +118,7 @@ def drop_versions(name: str) -> None:
     """Delete every version document of ``name``, as delete_old_metadata would (its content is then
     referenced by nothing)."""
     from chapter08_maintenance.common.es import MaintenanceMetadata
-    metadata = MaintenanceMetadata(ES, INDEX)
+    metadata = MaintenanceMetadata(ES, INDEX)          # every test cluster shares the test index
     for record in list(metadata.versions(name)):
         metadata.delete_version(record)
 
@@ -256,6 +257,7 @@ class TestDeleteOrphanObject:
     def test_a_tool_pointed_at_a_missing_or_empty_index_refuses_and_creates_nothing(self, client, cluster, name):
         """Issue 18: a mistyped ES_INDEX was created empty, and the orphan tool then moved every shard."""
         client.put("t8-index", b"referenced")
+        requests.delete(f"{es_url()}/t8-mistyped,t8-mistyped-heads?ignore_unavailable=true", timeout=30)
         before = sorted(f for p in cluster.data_servers for f in (Path(p.root) / "objects").iterdir())
         result = tool(cluster, name, cluster.data_servers[0], ES_INDEX="t8-mistyped", ORPHAN_GRACE="0")
         assert result.returncode != 0 and "'t8-mistyped' does not exist" in result.stderr

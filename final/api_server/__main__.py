@@ -1,0 +1,5 @@
+"""``python -m final.api_server``"""
+from chapter01_single.serve import run  # unchanged since chapter 1
+from final.api_server.app import create_app
+
+run(create_app)

@@ -1,0 +1,40 @@
+"""final/'s settings: chapter 8's, plus the small-object containers (interfaces.md, "final/")."""
+from chapter01_single.config import Setting, seconds
+from chapter08_maintenance.config import SETTINGS as CHAPTER8_SETTINGS  # unchanged since chapter 8
+from chapter08_maintenance.config import load as load_settings
+
+MAX_SMALL = (1 << 24) - (1 << 12)        # a container record's length must fit 24 bits
+
+
+def small_limit(text: str) -> int:
+    """Bytes; 0 sends every object the big way (shard files)."""
+    value = int(text)
+    if not 0 <= value <= MAX_SMALL:
+        raise ValueError(f"SMALL_OBJECT_LIMIT is 0 to {MAX_SMALL}")
+    return value
+
+
+def size(text: str) -> int:
+    value = int(text)
+    if value < 4096:
+        raise ValueError("at least 4096 bytes")
+    return value
+
+
+def ratio(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise ValueError("a fraction between 0 and 1")
+    return value
+
+
+SETTINGS = CHAPTER8_SETTINGS + (
+    Setting("SMALL_OBJECT_LIMIT", "1048576", small_limit),   # objects this small are kept as 3 replicas
+    Setting("CONTAINER_SIZE", "1073741824", size),           # a data server starts a new container past this
+    Setting("COMPACT_RATIO", "0.5", ratio),                  # a container this dead is compacted
+    Setting("COMPACT_INTERVAL", "30", seconds),              # how often a data server looks for such
+)
+
+
+def load(settings=SETTINGS, environ=None) -> dict:
+    return load_settings(settings, environ)

@@ -1,0 +1,42 @@
+"""Composition root of final/'s data server: chapter 8's parts, plus the containers wing."""
+from functools import cached_property
+
+from flask import Flask
+
+from chapter01_single.app import add_resource
+from chapter08_maintenance.data_server import app as chapter8
+from final import config as settings
+from final.containers.server import Compactor, ContainerShardStore, LocateListener
+from final.containers.store import ContainerStore
+from final.containers.views import ContainersView
+
+
+class Parts(chapter8.Parts):
+    """Chapter 8's data server; small objects' replicas live in ``containers`` (started as a worker)."""
+    settings = settings
+    locate_listener = LocateListener
+
+    containers = cached_property(lambda self: ContainerStore(
+        self.config["STORAGE_ROOT"], self.config["CONTAINER_SIZE"], self.durable))
+    store = cached_property(lambda self: ContainerShardStore(self.config["STORAGE_ROOT"], self.containers,
+                                                             self.durable))
+    compactor = cached_property(lambda self: Compactor(self.containers, self.config["COMPACT_RATIO"],
+                                                       self.config["COMPACT_INTERVAL"]))
+
+    def health(self) -> dict:
+        return {"containers": vars(self.containers.stats())}
+
+    def workers(self) -> list:
+        return [self.containers, self.compactor] + super().workers()
+
+    def app(self) -> Flask:
+        app = super().app()
+        add_resource(app, ContainersView, containers=self.containers, limit=self.config["SMALL_OBJECT_LIMIT"],
+                     compactor=self.compactor)
+        return app
+
+
+def create_app(config: dict | None = None, *, store: ContainerShardStore | None = None, temps=None,
+               containers: ContainerStore | None = None) -> Flask:
+    """The data server. Parts (built from ``config`` unless given): ``store``, ``temps``, ``containers``."""
+    return Parts(config, store=store, temps=temps, containers=containers).app()

@@ -1,0 +1,41 @@
+"""``python -m final.delete_orphan_object``: chapter 8's tool, aware of containers.
+
+The candidates are the data server's shard files and its containers' keys (``GET /containers/``
+on ``LISTEN_ADDRESS``: each key with the time its record was written, for the grace rule). The same
+rules keep or move them; the data server's ``DELETE /objects/<key>?before=`` appends a delete mark
+for a container record, with the same time and pin checks as for files.
+"""
+import json
+import logging
+from pathlib import Path
+
+from chapter02_distributed.common.objectstream import request, url
+from chapter08_maintenance.common.tool import run  # unchanged since chapter 8
+from chapter08_maintenance.delete_orphan_object import delete_orphan_object, shard_keys
+from final import config as settings
+from final.containers.metadata import MaintenanceMetadata
+
+log = logging.getLogger("delete_orphan_object")
+
+
+def candidates(config: dict) -> dict[str, float]:
+    """Every key this data server holds, shard files and container records, with its newest time."""
+    keys = shard_keys(Path(config["STORAGE_ROOT"]) / "objects")
+    response = request("GET", url(config["LISTEN_ADDRESS"], "containers", ""), stream=True)
+    try:
+        if response.status_code != 200:
+            raise OSError(f"the data server answered {response.status_code} to GET /containers/")
+        for line in response.iter_lines():
+            entry = json.loads(line)
+            keys[entry["key"]] = max(keys.get(entry["key"], 0.0), float(entry["time"]))
+    finally:
+        response.close()
+    return keys
+
+
+def collect(config: dict, metadata) -> bool:
+    return delete_orphan_object(config, metadata, candidates)
+
+
+if __name__ == "__main__":
+    run(collect, MaintenanceMetadata, settings)

@@ -1,0 +1,126 @@
+"""final/: the integrated store (issue 19 and on).
+
+Every chapter's contract, through chapter 8's test classes, is re-checked against final/'s servers:
+the classes about the HTTP contract on final/ as it runs by default (small objects kept whole in
+containers), those that look at shard files on ``shard_cluster`` (every object as shards, see the
+conftest). final/'s own tests follow, each naming what it checks.
+"""
+import gzip
+import os
+
+import requests
+
+from tests.chapter08 import test_chapter08 as chapter8
+from tests.final import containers
+from tests.final.conftest import OnShards
+
+
+class TestObjects(chapter8.TestObjects):
+    """Chapter 8's, re-checked against final/."""
+
+
+class TestStreaming(chapter8.TestStreaming):
+    def test_get_has_exact_content_length(self, client):
+        """final/ changes §4.7's answer for small objects: kept whole, they are gzipped in memory,
+        so a gzip answer has its exact length too (a big plain object's has none, as in chapter 7)."""
+        data = os.urandom(12345)
+        client.put("tf-length", data)
+        assert client.get("tf-length", headers={"Accept-Encoding": "identity"}).headers["Content-Length"] == "12345"
+        with requests.get(client.url("tf-length"), headers={"Accept-Encoding": "gzip"}, stream=True,
+                          timeout=10) as answer:
+            body = answer.raw.read(decode_content=False)
+        assert answer.headers["Content-Encoding"] == "gzip" and answer.headers["Content-Length"] == str(len(body))
+        assert gzip.decompress(body) == data
+
+
+class TestNames(chapter8.TestNames):
+    """Chapter 8's, re-checked against final/."""
+
+
+class TestDigest(chapter8.TestDigest):
+    def plant_wrong_bytes(self, cluster, data: bytes) -> None:
+        """Other bytes, with CRCs that fit them, in every replica: each server serves them as good."""
+        planted = os.urandom(len(data))
+        for server in cluster.data_servers:
+            for path, found in containers.records_of(server, data):
+                containers.rewrite(path, found, planted)
+
+
+class TestVersions(chapter8.TestVersions):
+    """Chapter 8's, re-checked against final/."""
+
+
+class TestMessaging(chapter8.TestMessaging):
+    """Chapter 8's, re-checked against final/."""
+
+
+class TestDedup(OnShards, chapter8.TestDedup):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestTempEndpoints(OnShards, chapter8.TestTempEndpoints):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestLocate(OnShards, chapter8.TestLocate):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestMembership(OnShards, chapter8.TestMembership):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestIntegrity(OnShards, chapter8.TestIntegrity):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestShards(OnShards, chapter8.TestShards):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestResumableUpload(OnShards, chapter8.TestResumableUpload):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestTokens(chapter8.TestTokens):
+    """Chapter 8's, re-checked against final/."""
+
+
+class TestTempVersions(OnShards, chapter8.TestTempVersions):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestRanges(OnShards, chapter8.TestRanges):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestCompressionAtRest(OnShards, chapter8.TestCompressionAtRest):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestForms(OnShards, chapter8.TestForms):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestDownloadCompression(chapter8.TestDownloadCompression):
+    """Chapter 8's, re-checked against final/."""
+
+
+class TestDataServerDelete(OnShards, chapter8.TestDataServerDelete):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestDeleteOldMetadata(chapter8.TestDeleteOldMetadata):
+    """Chapter 8's, re-checked against final/."""
+
+
+class TestDeleteOrphanObject(OnShards, chapter8.TestDeleteOrphanObject):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestObjectScanner(OnShards, chapter8.TestObjectScanner):
+    """Chapter 8's, on final/'s shard path."""
+
+
+class TestHostileClients(chapter8.TestHostileClients):
+    """Chapter 8's, re-checked against final/."""
