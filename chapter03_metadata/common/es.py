@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Iterator
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, ConflictError, Elasticsearch, TransportError
 
 from chapter01_single.errors import ObjectNotFound, ServiceUnavailable
 
@@ -82,16 +82,15 @@ class Metadata:
         """Record a new newest version of ``name`` (with the ``fields`` a later chapter's record has);
         concurrent callers get distinct numbers."""
         with errors():
-            head, _, _ = self._head(name)
-            number = (head.version if head else 0) + 1
+            state = self._head(name)
+            number = (state[0].version if state[0] else 0) + 1
             for _ in range(MAX_ATTEMPTS):
                 record = self.record_class(name, number, size, hash, **fields)
-                try:
-                    self.es.create(index=self.index, id=_version_id(name, number), document=asdict(record))
-                except ConflictError:
+                if not self._create_doc(self.index, _version_id(name, number), asdict(record)):
                     number += 1     # another writer claimed it: take the next one
+                    state = None
                     continue
-                self._advance_head(record)
+                self._advance_head(record, state)
                 return record
         raise MetadataUnavailable("too many concurrent writers of one name; try again")
 
@@ -143,27 +142,49 @@ class Metadata:
 
     def _head(self, name: str):
         self.ensure_indices()
-        found = self.es.options(ignore_status=404).get(index=self.heads, id=_name_id(name))
-        if not found.get("found"):
+        found = self._get_doc(self.heads, _name_id(name))
+        if found is None:
             return None, None, None
         return self.record(found["_source"]), found["_seq_no"], found["_primary_term"]
 
-    def _advance_head(self, record: Version) -> None:
-        """Make the head ``record`` unless it already names a newer version."""
+    def _advance_head(self, record: Version, known=None) -> None:
+        """Make the head ``record`` unless it already names a newer version (``known``: the head as
+        it was just read, tried first; read again after a conflict)."""
         for _ in range(MAX_ATTEMPTS):
-            head, seq_no, term = self._head(record.name)
+            head, seq_no, term = known or self._head(record.name)
+            known = None
             if head is not None and head.version >= record.version:
                 return
-            try:
-                if head is None:
-                    self.es.create(index=self.heads, id=_name_id(record.name), document=asdict(record))
-                else:
-                    self.es.index(index=self.heads, id=_name_id(record.name), document=asdict(record),
-                                  if_seq_no=seq_no, if_primary_term=term)
+            if head is None:
+                written = self._create_doc(self.heads, _name_id(record.name), asdict(record))
+            else:
+                written = self._index_doc(self.heads, _name_id(record.name), asdict(record), seq_no, term)
+            if written:
                 return
-            except ConflictError:
-                continue
         raise MetadataUnavailable("too many concurrent writers of one name; try again")
+
+    # the three document calls every read and write of a version goes through (final/ makes them leaner)
+
+    def _get_doc(self, index: str, doc_id: str) -> dict | None:
+        """The document (with ``_source``, ``_seq_no``, ``_primary_term``), or None."""
+        found = self.es.options(ignore_status=404).get(index=index, id=doc_id)
+        return found.body if found.get("found") else None
+
+    def _create_doc(self, index: str, doc_id: str, document: dict) -> bool:
+        """Create a document; False when one with that id exists (409)."""
+        try:
+            self.es.create(index=index, id=doc_id, document=document)
+            return True
+        except ConflictError:
+            return False
+
+    def _index_doc(self, index: str, doc_id: str, document: dict, seq_no: int, term: int) -> bool:
+        """Replace a document if it is still at (``seq_no``, ``term``); False when it changed."""
+        try:
+            self.es.index(index=index, id=doc_id, document=document, if_seq_no=seq_no, if_primary_term=term)
+            return True
+        except ConflictError:
+            return False
 
     def record(self, source: dict | None) -> Version | None:
         """The record a stored document describes (None for none)."""
@@ -172,10 +193,8 @@ class Metadata:
         return self.record_class.from_source(source)
 
     def _fetch(self, index: str, doc_id: str) -> dict | None:
-        try:
-            return self.es.get(index=index, id=doc_id)["_source"]
-        except NotFoundError:
-            return None
+        found = self._get_doc(index, doc_id)
+        return found["_source"] if found else None
 
 
 @contextmanager

@@ -12,6 +12,7 @@ all recorded ones fail (a replica moved by the scanner), it locates the object. 
 chapter 8's path.
 """
 import hashlib
+import itertools
 import logging
 import random
 
@@ -110,14 +111,18 @@ class Objects(chapter8.Objects):
     def read_replica(self, record: ReplicatedVersion) -> bytes:
         """The object's bytes from one of its replicas (checked against its hash)."""
         key = digest.key(record.hash)
-        tried = list(record.replicas)
-        random.shuffle(tried)                          # the three share the reads
-        for server in tried + [s for s in self.locator.locate(key).replicas if s not in tried]:
+        recorded = list(record.replicas)
+        random.shuffle(recorded)                       # the three share the reads
+        for server in itertools.chain(recorded, self._elsewhere(key, recorded)):
             data = fetch_replica(server, key, record.size)
             if data is not None and digest.encode(hashlib.sha256(data).digest()) == record.hash:
                 return data
             log.warning("the replica of %s on %s could not be read", key, server)
         raise NoReplica(f"no replica of {record.name!r} version {record.version} could be read")
+
+    def _elsewhere(self, key: str, tried: list[str]):
+        """Servers that keep ``key`` whole besides ``tried`` (located only when those all failed)."""
+        yield from (server for server in self.locator.locate(key).replicas if server not in tried)
 
     def finish_upload(self, upload, sha=None):
         """A small resumable upload ends as replicas too (its temps are read back, then dropped)."""

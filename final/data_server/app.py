@@ -8,7 +8,7 @@ from chapter08_maintenance.data_server import app as chapter8
 from final import config as settings
 from final.containers.server import Compactor, ContainerShardStore, LocateListener
 from final.containers.store import ContainerStore
-from final.containers.views import ContainersView
+from final.containers.views import ContainersView, FastPath
 
 
 class Parts(chapter8.Parts):
@@ -33,6 +33,7 @@ class Parts(chapter8.Parts):
         app = super().app()
         add_resource(app, ContainersView, containers=self.containers, limit=self.config["SMALL_OBJECT_LIMIT"],
                      compactor=self.compactor)
+        app.wsgi_app = FastPath(app.wsgi_app, self.containers, self.config["SMALL_OBJECT_LIMIT"])
         return app
 
 
