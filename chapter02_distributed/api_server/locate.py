@@ -133,4 +133,8 @@ class LocateView(Resource):
         result = self.locator.locate(name)
         if not result:
             raise ObjectNotFound(f"no data server holds {name!r}")
-        return Response(json.dumps(result, separators=(",", ":")), mimetype="application/json")
+        return Response(json.dumps(self.shown(result), separators=(",", ":")), mimetype="application/json")
+
+    def shown(self, result):
+        """What the answer says of a locate result (a later chapter's result may say more)."""
+        return result

@@ -6,7 +6,7 @@ from flask import Flask
 from chapter08_maintenance.api_server import app as chapter8
 from final import config as settings
 from final.containers.client import Objects
-from final.containers.locate import Locator
+from final.containers.locate import LocateView, Locator
 from final.containers.metadata import Metadata
 
 
@@ -14,6 +14,7 @@ class Parts(chapter8.Parts):
     """Chapter 8's api server; small objects are kept whole in containers (three replicas)."""
     settings = settings
     locator_class = Locator
+    locate_view = LocateView
     metadata_class = Metadata
     objects_class = Objects
 

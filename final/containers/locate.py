@@ -6,15 +6,29 @@ live server has answered: small objects' replicas are wanted all, by the scanner
 """
 from dataclasses import dataclass
 
+from chapter03_metadata.api_server import locate as chapter3
 from chapter07_gzip.api_server import locate as chapter7
 
 
 class Located(chapter7.Located):
-    """Chapter 7's shard maps, and ``replicas``: the servers that keep the object whole."""
+    """Chapter 7's shard maps, and ``replicas``: the servers that keep the object whole. True when
+    anything was found (the plain map may be empty)."""
 
     def __init__(self, plain: dict, packed: dict, replicas: list):
         super().__init__(plain, packed)
         self.replicas = replicas
+
+    def __bool__(self) -> bool:
+        return bool(len(self) or self.packed or self.replicas)
+
+    def shown(self) -> dict:
+        """As ``GET /locate/<hash>`` answers it: the plain shards, then ``packed`` and ``replicas``."""
+        answer = {str(index): server for index, server in self.items()}
+        if self.packed:
+            answer["packed"] = {str(index): server for index, server in self.packed.items()}
+        if self.replicas:
+            answer["replicas"] = sorted(self.replicas)
+        return answer
 
 
 @dataclass(frozen=True)
@@ -52,3 +66,10 @@ class Search(chapter7.Search):
 
 class Locator(chapter7.Locator):
     search_class = Search
+
+
+class LocateView(chapter3.LocateView):
+    """``GET /locate/<hash>``: chapter 5's map of shards, plus the packed shards and the replicas."""
+
+    def shown(self, result) -> dict:
+        return result.shown()

@@ -7,12 +7,17 @@ conftest). final/'s own tests follow, each naming what it checks.
 """
 import gzip
 import os
+from pathlib import Path
 
 import requests
 
+from tests import walkthrough
 from tests.chapter08 import test_chapter08 as chapter8
 from tests.final import containers
 from tests.final.conftest import OnShards
+from tests.support import FAST
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class TestObjects(chapter8.TestObjects):
@@ -124,3 +129,7 @@ class TestObjectScanner(OnShards, chapter8.TestObjectScanner):
 
 class TestHostileClients(chapter8.TestHostileClients):
     """Chapter 8's, re-checked against final/."""
+
+
+def test_readme_walkthrough(cluster):
+    walkthrough.run(REPO / "final" / "README.md", env={**os.environ, **FAST, **cluster.env})
