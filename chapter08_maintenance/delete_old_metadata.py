@@ -15,17 +15,17 @@ KEEP = 5
 log = logging.getLogger("delete_old_metadata")
 
 
-def delete_old_metadata(config: dict, metadata: MaintenanceMetadata) -> bool:
+def delete_old_metadata(config: dict, metadata: MaintenanceMetadata, keep: int = KEEP) -> bool:
     names = deleted = 0
-    for name, count in metadata.names_with_more_than(KEEP):
+    for name, count in metadata.names_with_more_than(keep):
         names += 1
         versions = list(metadata.versions(name))
-        for record in versions[:-KEEP]:
+        for record in versions[:-keep]:
             if metadata.delete_version(record):
                 deleted += 1
                 log.info("%r: deleted version %d (%d versions, keeping the %d newest)", name, record.version,
-                         len(versions), KEEP)
-    log.info("done: %d names had more than %d versions, %d version documents deleted", names, KEEP, deleted)
+                         len(versions), keep)
+    log.info("done: %d names had more than %d versions, %d version documents deleted", names, keep, deleted)
     return True
 
 

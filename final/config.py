@@ -1,5 +1,5 @@
 """final/'s settings: chapter 8's, plus the small-object containers (interfaces.md, "final/")."""
-from chapter01_single.config import Setting, seconds
+from chapter01_single.config import Setting, seconds, switch
 from chapter08_maintenance.config import SETTINGS as CHAPTER8_SETTINGS  # unchanged since chapter 8
 from chapter08_maintenance.config import load as load_settings
 
@@ -33,6 +33,11 @@ SETTINGS = CHAPTER8_SETTINGS + (
     Setting("CONTAINER_SIZE", "1073741824", size),           # a data server starts a new container past this
     Setting("COMPACT_RATIO", "0.5", ratio),                  # a container this dead is compacted
     Setting("COMPACT_INTERVAL", "30", seconds),              # how often a data server looks for such
+    Setting("S3_USERS_FILE", ""),                            # JSON users; unset: the one user below
+    Setting("S3_ACCESS_KEY", "objstore"),
+    Setting("S3_SECRET_KEY", "objstore-secret"),
+    Setting("S3_REGION", "us-east-1"),
+    Setting("BOOK_API", "on", switch),                       # off: the unauthenticated /objects/ … are 404
 )
 
 

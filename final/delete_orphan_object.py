@@ -13,7 +13,7 @@ from chapter02_distributed.common.objectstream import request, url
 from chapter08_maintenance.common.tool import run  # unchanged since chapter 8
 from chapter08_maintenance.delete_orphan_object import delete_orphan_object, shard_keys
 from final import config as settings
-from final.containers.metadata import MaintenanceMetadata
+from final.catalog.maintenance import MaintenanceMetadata
 
 log = logging.getLogger("delete_orphan_object")
 

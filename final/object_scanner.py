@@ -16,7 +16,6 @@ from chapter03_metadata.common import digest
 from chapter08_maintenance import object_scanner as chapter8
 from chapter08_maintenance.common.tool import run  # unchanged since chapter 8
 from final import config as settings
-from final.containers.metadata import MaintenanceMetadata
 from final.api_server import app as api
 from final.containers.client import REPLICAS, Objects, fetch_replica, rank
 from final.containers.scan import keys_in
@@ -97,4 +96,4 @@ def object_scanner(config: dict, metadata) -> bool:
 
 
 if __name__ == "__main__":
-    run(object_scanner, MaintenanceMetadata, settings)
+    run(object_scanner, api.Parts.maintenance_class, settings)

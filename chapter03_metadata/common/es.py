@@ -87,8 +87,8 @@ class Metadata:
             for _ in range(MAX_ATTEMPTS):
                 record = self.record_class(name, number, size, hash, **fields)
                 if not self._create_doc(self.index, _version_id(name, number), asdict(record)):
-                    number += 1     # another writer claimed it: take the next one
-                    state = None
+                    head = self._head(name)[0]   # another writer claimed it: go past the newest known
+                    number, state = max(number + 1, head.version + 1 if head else 1), None
                     continue
                 self._advance_head(record, state)
                 return record

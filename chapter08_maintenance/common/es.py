@@ -46,9 +46,14 @@ class MaintenanceMetadata(chapter7.Metadata):
             raise IndexMissing(f"the metadata index {self.index!r} holds no version (ES_INDEX?): nothing done")
         return count
 
+    def referring(self) -> dict:
+        """Where the versions that refer to content are, as search arguments (a later increment
+        adds indices of its own)."""
+        return {"index": self.index}
+
     def hashes(self) -> Iterator[str]:
         """Every content hash some version names (tombstones' empty hash left out)."""
-        return (value for value, _ in self._counts("hash") if value)
+        return (value for value, _ in self._counts("hash", self.referring()) if value)
 
     def names_with_more_than(self, count: int) -> Iterator[tuple[str, int]]:
         """(name, number of version documents) for every name with more than ``count``."""
@@ -57,12 +62,12 @@ class MaintenanceMetadata(chapter7.Metadata):
             self.es.indices.refresh(index=self.index)
         return ((name, docs) for name, docs in self._counts("name") if docs > count)
 
-    def _counts(self, field: str) -> Iterator[tuple[str, int]]:
+    def _counts(self, field: str, where: dict | None = None) -> Iterator[tuple[str, int]]:
         """(value, documents) for every value of ``field``: a composite aggregation, paged."""
         after = None
         while True:
             with chapter3.errors():
-                page = self.es.search(index=self.index, size=0, aggs={"values": {"composite": {
+                page = self.es.search(**(where or {"index": self.index}), size=0, aggs={"values": {"composite": {
                     "size": PAGE, "sources": [{"value": {"terms": {"field": field}}}],
                     **({"after": after} if after else {})}}})
             found = page["aggregations"]["values"]
@@ -84,13 +89,13 @@ class MaintenanceMetadata(chapter7.Metadata):
         """How many version documents name ``hash`` (exact match, fresh, errors raise)."""
         with chapter3.errors():
             self.ensure_indices()
-            self.es.indices.refresh(index=self.index)
-            return int(self.es.count(index=self.index, query={"term": {"hash": hash}})["count"])
+            self.es.indices.refresh(**self.referring())
+            return int(self.es.count(**self.referring(), query={"term": {"hash": hash}})["count"])
 
     def record_of(self, hash: str) -> chapter7.PackedVersion | None:
         """A version whose content is ``hash`` (its size and stored form), or None when none is."""
         with chapter3.errors():
             self.ensure_indices()
-            hits = self.es.search(index=self.index, size=1, query={"term": {"hash": hash}},
+            hits = self.es.search(**self.referring(), size=1, query={"term": {"hash": hash}},
                                   sort=[{"packed": {"order": "desc", "missing": "_last", "unmapped_type": "long"}}])["hits"]["hits"]
         return self.record(hits[0]["_source"]) if hits else None

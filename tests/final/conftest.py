@@ -6,23 +6,43 @@ replicas in containers), on the usual addresses. ``shard_cluster``: final/ with
 with a RabbitMQ vhost of its own; chapter 8's test classes that look at shard files run there
 (``OnShards``), so that every chapter's contract, layout included, is re-checked against final/'s
 code. Like chapters 7 and 8, that cluster's folders are first written by chapter 6's servers.
-Both share the test index.
+Both share the test index. The S3 users of ``cluster`` are ``objstore`` (the README's default
+keys), ``alice`` and ``bob`` (``tests/final/s3.py``).
 """
 from pathlib import Path
 
 import pytest
+import requests
 
 from scripts.cluster import DEFAULT_ROOT, FINAL
 from tests.chapter03.conftest import INDEX, DigestClient, chapter_cluster
 from tests.chapter06.conftest import cleanup
 from tests.chapter07.conftest import start
-from tests.support import chapter_fixtures, ensure_vhost, start_cluster
+from tests.final import s3
+from tests.final.s3 import users_file
+from tests.support import chapter_fixtures, ensure_vhost, es_url, start_cluster
 
 SHARD_PORT = 12346
+S3_INDICES = (f"{INDEX}-s3", f"{INDEX}-s3-heads", f"{INDEX}-buckets")
 
-# containers of 1 MiB: the tests see containers fill, roll over and get compacted
-cluster, front, client = chapter_fixtures(lambda: chapter_cluster(FINAL, LOCATE_TIMEOUT="3", CONTAINER_SIZE="1048576"),
-                                          DigestClient, cleanup)
+
+def drop_s3_indices() -> None:
+    for name in S3_INDICES:
+        requests.delete(f"{es_url()}/{name}", timeout=30)
+
+
+def start_final():
+    """containers of 1 MiB: the tests see containers fill, roll over and get compacted."""
+    drop_s3_indices()
+    return chapter_cluster(FINAL, LOCATE_TIMEOUT="3", CONTAINER_SIZE="1048576", S3_USERS_FILE=users_file())
+
+
+def cleanup_final() -> None:
+    cleanup()
+    drop_s3_indices()
+
+
+cluster, front, client = chapter_fixtures(start_final, DigestClient, cleanup_final)
 
 
 @pytest.fixture(scope="package")
@@ -45,13 +65,27 @@ class OnShards:
     """A test class mixed with this runs on ``shard_cluster`` (every object as shard files)."""
 
     @pytest.fixture(scope="class")
-    def cluster(self, shard_cluster):
+    @classmethod
+    def cluster(cls, shard_cluster):
         return shard_cluster
 
     @pytest.fixture(scope="class")
-    def client(self, shard_client):
+    @classmethod
+    def client(cls, shard_client):
         return shard_client
 
     @pytest.fixture(scope="class")
-    def front(self, shard_client):
+    @classmethod
+    def front(cls, shard_client):
         return shard_client.base[len("http://"):]
+
+
+@pytest.fixture(scope="package")
+def alice(front):
+    """boto3 as the S3 user alice (and ``bob``: another user)."""
+    return s3.client(front, "alice")
+
+
+@pytest.fixture(scope="package")
+def bob(front):
+    return s3.client(front, "bob")

@@ -1,0 +1,113 @@
+"""S3 keys in Elasticsearch: chapter 3's versions and heads, one namespace per store (final/).
+
+An S3 object is a version of the name ``<bucket>/<key>`` in ``<ES_INDEX>-s3`` (apart from the book
+API's names, which no ACL guards), with final/'s record plus what S3 keeps of an object:
+``modified`` (its time) and ``info`` (ETag, content type, user metadata, stored headers, checksums,
+owner, ACL; not indexed). A DELETE writes chapter 3's tombstone. Listing reads the heads in UTF-8
+binary order of their names (keyword order), after a refresh, so a key whose PUT or DELETE returned
+is listed, or not, by the very next request on either api server.
+"""
+import time
+from dataclasses import dataclass, field
+
+from chapter03_metadata.common import es as chapter3
+from final.containers import metadata as containers
+
+MAPPING = {"properties": {**containers.MAPPING["properties"], "modified": {"type": "double"},
+                          "info": {"type": "object", "enabled": False}}}
+PAGE = 1000
+LAST = "\U0010ffff"          # sorts after every character: skips a whole common prefix
+
+
+@dataclass(frozen=True)
+class S3Version(containers.ReplicatedVersion):
+    """final/'s record plus S3's: when it was written, and its ETag, headers and ACL (``info``)."""
+    modified: float = 0.0
+    info: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @classmethod
+    def from_source(cls, source: dict) -> "S3Version":
+        base = containers.ReplicatedVersion.from_source(source)
+        return cls(base.name, base.version, base.size, base.hash, base.packed, base.replicas,
+                   float(source.get("modified") or 0.0), source.get("info") or {})
+
+
+@dataclass
+class Listing:
+    """One page of a listing: keys (their heads), common prefixes, and where the next page starts."""
+    keys: list = field(default_factory=list)
+    prefixes: list = field(default_factory=list)
+    truncated: bool = False
+    last: str = ""                       # the last key or common prefix listed
+
+
+class Keys(containers.Metadata):
+    """The versions of every S3 key of the store."""
+    record_class = S3Version
+    mapping = MAPPING
+
+    def __init__(self, server: str, index: str):
+        super().__init__(server, f"{index}-s3")
+
+    def put(self, bucket: str, key: str, hash: str, size: int, info: dict, **fields) -> S3Version:
+        return self.add_version(f"{bucket}/{key}", hash, size, modified=time.time(), info=info, **fields)
+
+    def head(self, bucket: str, key: str) -> S3Version | None:
+        """The key's newest version, None when it has none or was deleted."""
+        record = self.latest(f"{bucket}/{key}")
+        return None if record is None or record.deleted else record
+
+    def remove(self, bucket: str, key: str) -> bool:
+        """Delete ``key`` (a tombstone); False when there was nothing to delete."""
+        try:
+            self.delete(f"{bucket}/{key}")
+            return True
+        except chapter3.ObjectNotFound:
+            return False
+
+    def listing(self, bucket: str, prefix: str = "", after: str = "", delimiter: str = "",
+                limit: int = PAGE) -> Listing:
+        """Up to ``limit`` keys and common prefixes of ``bucket`` under ``prefix``, after ``after``."""
+        if limit <= 0:
+            return Listing()
+        page, start = Listing(), f"{bucket}/{after}" if after else None
+        if after and delimiter and after.startswith(prefix) \
+                and after.find(delimiter, len(prefix)) == len(after) - len(delimiter):
+            start += LAST                   # after a common prefix (a NextMarker): past all its keys
+        with chapter3.errors():
+            self.ensure_indices()
+            self.es.indices.refresh(index=self.heads)
+        while len(page.keys) + len(page.prefixes) < limit:
+            hits = self._heads_after(bucket, prefix, start, min(PAGE, limit + 1))
+            for hit in hits:
+                key = hit["_source"]["name"][len(bucket) + 1:]
+                start = hit["_source"]["name"]
+                if len(page.keys) + len(page.prefixes) == limit:
+                    page.truncated = True
+                    return page
+                cut = key.find(delimiter, len(prefix)) if delimiter else -1
+                if cut < 0:
+                    page.keys.append(self.record(hit["_source"]))
+                    page.last = key
+                    continue
+                page.prefixes.append(key[:cut + len(delimiter)])
+                page.last = page.prefixes[-1]
+                start = f"{bucket}/{page.last}{LAST}"
+                break
+            else:
+                if len(hits) < min(PAGE, limit + 1):
+                    return page
+        page.truncated = bool(self._heads_after(bucket, prefix, start, 1))
+        return page
+
+    def empty(self, bucket: str) -> bool:
+        page = self.listing(bucket, limit=1)
+        return not page.keys and not page.prefixes
+
+    def _heads_after(self, bucket: str, prefix: str, start: str | None, size: int) -> list:
+        query = {"bool": {"filter": [{"prefix": {"name": f"{bucket}/{prefix}"}}],
+                          "must_not": [{"term": {"hash": ""}}]}}
+        with chapter3.errors():
+            answer = self.es.search(index=self.heads, query=query, size=size, sort=[{"name": "asc"}],
+                                    search_after=[start] if start else None, track_total_hits=False)
+        return answer["hits"]["hits"]

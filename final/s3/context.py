@@ -1,0 +1,60 @@
+"""What every S3 operation is handed: the request as S3 sees it, and the parts of the store.
+
+``Call`` is one request: its method, bucket and key (decoded from the raw path: ``a//b`` and ``x/``
+stay distinct keys), query, headers, the signed-in user (None: anonymous) and its request id.
+``Store`` is the composition root's parts: the object pipeline, the buckets and keys catalogs, the
+users, the region. Handlers also find the ACL checks here (``allow``).
+"""
+from dataclasses import dataclass, field
+
+from final.catalog.acl import Acl
+from final.catalog.buckets import Bucket, Buckets
+from final.catalog.keys import Keys
+from final.s3.errors import error
+from final.s3.users import Users
+
+
+@dataclass
+class Call:
+    method: str
+    bucket: str
+    key: str
+    query: dict
+    headers: object                  # werkzeug Headers (case-insensitive)
+    user: object                     # users.User, or None
+    request_id: str
+    path: str                        # the raw path, for error documents
+    body: object = None              # the request's body stream
+    length: int | None = None        # its Content-Length
+    params: set = field(default_factory=set)   # the S3 subresources named in the query
+    verified: object = None                      # sigv4.Verified of a signed request
+
+    @property
+    def user_name(self) -> str | None:
+        return self.user.name if self.user else None
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        return self.query.get(name, default)
+
+
+@dataclass
+class Store:
+    objects: object                  # final/'s Objects pipeline
+    buckets: Buckets
+    keys: Keys
+    users: Users
+    region: str
+    min_part: int = 5 << 20
+
+    def bucket(self, call: Call) -> Bucket:
+        """The call's bucket, or NoSuchBucket."""
+        found = self.buckets.get(call.bucket)
+        if found is None:
+            raise error("NoSuchBucket")
+        return found
+
+
+def allow(acl: Acl, call: Call, permission: str) -> None:
+    """AccessDenied unless ``acl`` grants ``permission`` to the call's user (or to everyone)."""
+    if not acl.allows(call.user_name, permission):
+        raise error("AccessDenied")

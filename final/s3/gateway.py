@@ -1,0 +1,150 @@
+"""The S3 gateway: every path the book's routes do not use is an S3 request (path style).
+
+``Gateway.install`` hooks it in front of Flask's routing (``before_request``), so S3 keys are read
+from the raw path as sent (``a//b`` and ``x/`` are distinct keys, nothing is merged or redirected).
+Each request gets a request id, is authenticated (SigV4 in the header or the query; neither:
+anonymous, judged by ACLs), routed by method, bucket, key and subresource, and every failure is
+answered as S3's XML error. A subresource this store does not implement is 501 ``NotImplemented``,
+never an answer that pretends; ``BOOK_API=off`` answers the book's paths 404.
+"""
+import logging
+import secrets
+from datetime import datetime, timezone
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import ClientDisconnected
+
+from chapter01_single.errors import StorageError
+from chapter01_single.names import raw_path
+from final.s3 import buckets, delete, listing, objects, sigv4, xml
+from final.s3.context import Call, Store
+from final.s3.copy import copy
+from final.s3.errors import InvalidAccessKeyId, S3Error, error, from_storage
+
+log = logging.getLogger(__name__)
+
+ALWAYS = ("healthz",)                      # the book's paths kept with BOOK_API=off
+PARAMETERS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "list-type", "continuation-token",
+              "start-after", "fetch-owner", "x-id", *objects.OVERRIDES, *sigv4.PRESIGN_PARAMS,
+              "X-Amz-Security-Token"}
+SUBRESOURCES = {"acl", "location", "delete"}
+MAX_HEADERS = 8192                        # bytes of headers, as S3 allows
+
+ROUTES = {  # (method, bucket given, key given, subresource) -> handler
+    ("GET", False, False, None): buckets.list_buckets,
+    ("PUT", True, False, None): buckets.create,
+    ("HEAD", True, False, None): buckets.head,
+    ("DELETE", True, False, None): buckets.delete,
+    ("GET", True, False, "location"): buckets.location,
+    ("GET", True, False, "acl"): buckets.get_acl,
+    ("PUT", True, False, "acl"): buckets.put_acl,
+    ("GET", True, False, None): listing.list_objects,
+    ("POST", True, False, "delete"): delete.delete_objects,
+    ("PUT", True, True, None): objects.put,
+    ("GET", True, True, None): objects.get,
+    ("HEAD", True, True, None): lambda store, call: objects.get(store, call, body=False),
+    ("DELETE", True, True, None): objects.delete,
+    ("GET", True, True, "acl"): objects.get_acl,
+    ("PUT", True, True, "acl"): objects.put_acl,
+}
+
+
+class Gateway:
+    """S3 in front of an api server's book routes."""
+
+    def __init__(self, store: Store, book_api: bool = True, clock=lambda: datetime.now(timezone.utc)):
+        self.store, self.book_api, self.clock = store, book_api, clock
+        self.book_paths: set[str] = set()
+
+    def install(self, app: Flask) -> None:
+        self.book_paths = {rule.rule.split("/")[1] for rule in app.url_map.iter_rules()}
+        app.before_request(self.before_request)
+
+    def before_request(self):
+        first = request.path.split("/")[1]
+        if first in self.book_paths and self.is_book(request.path, first):
+            if self.book_api or first in ALWAYS:
+                return None                   # the book's route
+            return jsonify(error="NotFound", message="the book API is off (BOOK_API=off)"), 404
+        return self.serve()
+
+    @staticmethod
+    def is_book(path: str, first: str) -> bool:
+        """``/objects/…`` is the book's; ``PUT /objects`` is CreateBucket (refused: a reserved name)."""
+        return path.startswith(f"/{first}/") or (path == f"/{first}" and request.method in ("GET", "HEAD")
+                                                 and first in ALWAYS)
+
+    def serve(self) -> Response:
+        request_id = secrets.token_hex(8).upper()
+        resource = request.path
+        try:
+            call = self.call(request_id)
+            response = self.dispatch(call)
+        except S3Error as failure:
+            response = answer(failure, resource, request_id)
+        except ClientDisconnected:
+            response = answer(error("IncompleteBody"), resource, request_id)
+        except StorageError as failure:
+            response = answer(from_storage(failure), resource, request_id)
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, resource)
+            response = answer(error("InternalError", "We encountered an internal error. Please try again."),
+                              resource, request_id)
+        response.headers["x-amz-request-id"] = request_id
+        return response
+
+    def call(self, request_id: str) -> Call:
+        """The request as S3 sees it, authenticated (or anonymous)."""
+        if sum(len(k) + len(v) + 4 for k, v in request.headers.items()) > MAX_HEADERS:
+            raise S3Error("RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum "
+                          "allowed size.", 400)
+        try:
+            path = request.path
+        except UnicodeError:
+            raise error("InvalidURI", "Couldn't parse the specified URI.") from None
+        bucket, _, key = path[1:].partition("/")
+        query = request.args.to_dict()
+        user, verified = self.authenticate()
+        call = Call(request.method, bucket, key, query, request.headers, user, request_id, path,
+                    request.stream, request.content_length, set(query) & SUBRESOURCES)
+        call.verified = verified
+        return call
+
+    def authenticate(self):
+        """(user, ``sigv4.Verified``), (None, None) for an anonymous request."""
+        signed = sigv4.Signed.of(request.method, raw_path(request.environ),
+                                 request.environ.get("QUERY_STRING", ""), request.headers.items())
+        credentials = sigv4.parse(signed)
+        if credentials is None:
+            return None, None
+        user = self.store.users.by_key.get(credentials.access_key)
+        if user is None:
+            raise InvalidAccessKeyId()
+        return user, sigv4.check(signed, credentials, user.secret_key, self.store.region, self.clock())
+
+    def dispatch(self, call: Call) -> Response:
+        unknown = [name for name in call.query if name not in PARAMETERS and name not in SUBRESOURCES]
+        if unknown:
+            raise error("NotImplemented", f"{unknown[0][:60]!r} is not implemented by this store")
+        if len(call.params) > 1:
+            raise error("InvalidRequest", "one subresource at a time")
+        subresource = next(iter(call.params), None)
+        handler = ROUTES.get((call.method, bool(call.bucket), bool(call.key), subresource))
+        if call.bucket and call.key and call.method == "PUT" and subresource is None \
+                and "x-amz-copy-source" in call.headers:
+            handler = copy
+        if handler is None:
+            raise error("MethodNotAllowed")
+        return handler(self.store, call)
+
+
+def answer(failure: S3Error, resource: str, request_id: str) -> Response:
+    """S3's error document (a HEAD's has no body: the status says it)."""
+    if failure.status >= 500:
+        log.warning("%s %s: %s %s", request.method, resource, failure.code, failure)
+    body = xml.document("Error", [("Code", failure.code), ("Message", str(failure)), ("Resource", resource),
+                                  ("RequestId", request_id)], namespace=False)
+    response = Response(body, status=failure.status, mimetype="application/xml", headers=list(failure.headers))
+    if request.method == "HEAD":
+        response.headers["x-amz-error-code"] = failure.code
+    return response
