@@ -115,8 +115,9 @@ def rabbitmqctl(*args: str) -> str:
 
 
 def drop_es_index() -> None:
-    """Delete the benchmark's metadata indices (never the tests')."""
-    url = f"http://{ES_SERVER}/{ES_INDEX},{ES_INDEX}-heads?ignore_unavailable=true"
+    """Delete the benchmark's metadata indices (never the tests'), final/'s S3 buckets and keys too."""
+    names = ",".join(ES_INDEX + suffix for suffix in ("", "-heads", "-s3", "-s3-heads", "-buckets"))
+    url = f"http://{ES_SERVER}/{names}?ignore_unavailable=true"
     try:
         requests.delete(url, timeout=30).raise_for_status()
     except requests.RequestException as error:

@@ -5,7 +5,7 @@ from flask import Flask
 
 from chapter08_maintenance.api_server import app as chapter8
 from final import config as settings
-from final.catalog.buckets import Buckets
+from final.catalog.buckets import LeanBuckets
 from final.catalog.keys import Keys
 from final.catalog.maintenance import MaintenanceMetadata
 from final.containers.client import Objects
@@ -29,7 +29,7 @@ class Parts(chapter8.Parts):
     objects = cached_property(lambda self: self.objects_class(self.servers, self.locator, self.metadata,
                                                               self.config["SMALL_OBJECT_LIMIT"]))
     s3 = cached_property(lambda self: Store(
-        self.objects, Buckets(self.config["ES_SERVER"], f"{self.config['ES_INDEX']}-buckets"),
+        self.objects, LeanBuckets(self.config["ES_SERVER"], f"{self.config['ES_INDEX']}-buckets"),
         Keys(self.config["ES_SERVER"], self.config["ES_INDEX"]), Users.from_config(self.config),
         self.config["S3_REGION"]))
 

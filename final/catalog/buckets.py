@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from chapter03_metadata.common.es import TIMEOUT, errors
+from final.containers.metadata import LeanDocuments
 from final.catalog.acl import Acl
 
 NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
@@ -65,10 +66,12 @@ class Buckets:
     def get(self, name: str) -> Bucket | None:
         with errors():
             self._ensure()
-            try:
-                return Bucket(**self.es.get(index=self.index, id=name)["_source"])
-            except NotFoundError:
-                return None
+            found = self._get_doc(self.index, name)
+        return Bucket(**found["_source"]) if found else None
+
+    def _get_doc(self, index: str, doc_id: str) -> dict | None:
+        found = self.es.options(ignore_status=404).get(index=index, id=doc_id)
+        return found.body if found.get("found") else None
 
     def all(self) -> list[Bucket]:
         """Every bucket, by name."""
@@ -99,3 +102,7 @@ class Buckets:
                 pass
         self.es.cluster.health(index=self.index, wait_for_status="green", timeout="30s")
         self._ready = True
+
+
+class LeanBuckets(LeanDocuments, Buckets):
+    """Buckets read on final/'s lean Elasticsearch connection: every S3 request reads its bucket."""

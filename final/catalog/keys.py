@@ -16,6 +16,7 @@ from final.containers import metadata as containers
 MAPPING = {"properties": {**containers.MAPPING["properties"], "modified": {"type": "double"},
                           "info": {"type": "object", "enabled": False}}}
 PAGE = 1000
+LISTED = ["name", "version", "size", "hash", "modified", "info.etag", "info.owner"]   # what a listing shows
 LAST = "\U0010ffff"          # sorts after every character: skips a whole common prefix
 
 
@@ -77,14 +78,15 @@ class Keys(containers.Metadata):
         with chapter3.errors():
             self.ensure_indices()
             self.es.indices.refresh(index=self.heads)
-        while len(page.keys) + len(page.prefixes) < limit:
-            hits = self._heads_after(bucket, prefix, start, min(PAGE, limit + 1))
+        while True:                          # one search of limit + 1 heads, one more per rolled-up prefix
+            want = min(limit - len(page.keys) - len(page.prefixes) + 1, PAGE + 1)
+            hits = self._heads_after(bucket, prefix, start, want)
             for hit in hits:
-                key = hit["_source"]["name"][len(bucket) + 1:]
-                start = hit["_source"]["name"]
                 if len(page.keys) + len(page.prefixes) == limit:
                     page.truncated = True
                     return page
+                start = hit["_source"]["name"]
+                key = start[len(bucket) + 1:]
                 cut = key.find(delimiter, len(prefix)) if delimiter else -1
                 if cut < 0:
                     page.keys.append(self.record(hit["_source"]))
@@ -95,10 +97,8 @@ class Keys(containers.Metadata):
                 start = f"{bucket}/{page.last}{LAST}"
                 break
             else:
-                if len(hits) < min(PAGE, limit + 1):
+                if len(hits) < want:
                     return page
-        page.truncated = bool(self._heads_after(bucket, prefix, start, 1))
-        return page
 
     def empty(self, bucket: str) -> bool:
         page = self.listing(bucket, limit=1)
@@ -109,5 +109,6 @@ class Keys(containers.Metadata):
                           "must_not": [{"term": {"hash": ""}}]}}
         with chapter3.errors():
             answer = self.es.search(index=self.heads, query=query, size=size, sort=[{"name": "asc"}],
-                                    search_after=[start] if start else None, track_total_hits=False)
+                                    search_after=[start] if start else None, track_total_hits=False,
+                                    source=LISTED)
         return answer["hits"]["hits"]

@@ -11,8 +11,10 @@ chunk is held back until they all match, so a wrong one stores nothing.
 import base64
 import binascii
 import hashlib
+import queue
 import re
 import tempfile
+import threading
 
 from chapter01_single.objects import request_body
 from chapter01_single.body import request_stream
@@ -55,15 +57,16 @@ class Payload:
     def chunks(self):
         """The body's bytes; the last chunk only once every digest matched."""
         source = self.decoder if self.decoder is not None else request_body(CHUNK)
-        held = None
-        for chunk in source:
-            self.size += len(chunk)
-            self.md5.update(chunk)
-            for checksum in self.checksums.values():
-                checksum.update(chunk)
-            if held is not None:
-                yield held
-            held = chunk
+        hashing, held = Hashing([self.md5, *self.checksums.values()], self.length > CHUNK), None
+        try:
+            for chunk in source:
+                self.size += len(chunk)
+                hashing.update(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+        finally:
+            hashing.finish()
         self._check()
         if held is not None:
             yield held
@@ -84,6 +87,37 @@ class Payload:
                 raise error("InvalidRequest", f"the trailer x-amz-checksum-{name} was not sent")
             if expected != checksum.digest():
                 raise error("BadDigest", f"The {name.upper()} you specified did not match the calculated checksum.")
+
+
+class Hashing:
+    """Hashes updated with every chunk; for a big body on a thread of their own (``hashlib`` lets go
+    of the GIL), beside the SHA-256 check and the erasure coding in the request's thread."""
+
+    def __init__(self, hashes: list, background: bool):
+        self.hashes, self.queue = hashes, queue.Queue(8) if background else None
+        if self.queue is not None:
+            self.thread = threading.Thread(target=self._run, name="s3-hashing", daemon=True)
+            self.thread.start()
+
+    def update(self, chunk: bytes) -> None:
+        if self.queue is None:
+            self._update(chunk)
+        else:
+            self.queue.put(chunk)
+
+    def finish(self) -> None:
+        """Wait until every chunk given is hashed."""
+        if self.queue is not None:
+            self.queue.put(None)
+            self.thread.join()
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            self._update(chunk)
+
+    def _update(self, chunk: bytes) -> None:
+        for each in self.hashes:
+            each.update(chunk)
 
 
 def stored_content(objects, payload: Payload) -> tuple[str, dict]:
