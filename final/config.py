@@ -21,6 +21,13 @@ def size(text: str) -> int:
     return value
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("at least 1")
+    return value
+
+
 def ratio(text: str) -> float:
     value = float(text)
     if not 0 < value < 1:
@@ -37,6 +44,7 @@ SETTINGS = CHAPTER8_SETTINGS + (
     Setting("S3_ACCESS_KEY", "objstore"),
     Setting("S3_SECRET_KEY", "objstore-secret"),
     Setting("S3_REGION", "us-east-1"),
+    Setting("MULTIPART_MIN_PART", "5242880", positive),      # the smallest part of a multipart upload but the last
     Setting("BOOK_API", "on", switch),                       # off: the unauthenticated /objects/ … are 404
 )
 

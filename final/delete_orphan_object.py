@@ -3,10 +3,12 @@
 The candidates are the data server's shard files and its containers' keys (``GET /containers/``
 on ``LISTEN_ADDRESS``: each key with the time its record was written, for the grace rule). The same
 rules keep or move them; the data server's ``DELETE /objects/<key>?before=`` appends a delete mark
-for a container record, with the same time and pin checks as for files.
+for a container record, with the same time and pin checks as for files. Multipart uploads started
+more than ``UPLOAD_TTL`` ago are aborted first, so their parts' content is collected too.
 """
 import json
 import logging
+import time
 from pathlib import Path
 
 from chapter02_distributed.common.objectstream import request, url
@@ -14,6 +16,7 @@ from chapter08_maintenance.common.tool import run  # unchanged since chapter 8
 from chapter08_maintenance.delete_orphan_object import delete_orphan_object, shard_keys
 from final import config as settings
 from final.catalog.maintenance import MaintenanceMetadata
+from final.catalog.uploads import Uploads
 
 log = logging.getLogger("delete_orphan_object")
 
@@ -33,7 +36,24 @@ def candidates(config: dict) -> dict[str, float]:
     return keys
 
 
+def expire_uploads(config: dict) -> None:
+    """Abort the multipart uploads started more than ``UPLOAD_TTL`` ago, and forget the part
+    documents of finished ones (left by a Complete or an Abort that stopped half-way), so that
+    nothing refers to those parts' content any more but the objects made of them."""
+    uploads, now = Uploads(config["ES_SERVER"], config["ES_INDEX"]), time.time()
+    for upload in uploads.older_than(config["UPLOAD_TTL"]):
+        if uploads.change(upload, state="aborted", finished=now) is not None:
+            log.info("upload %s of %s/%s: older than UPLOAD_TTL, aborted", upload.upload_id, upload.bucket,
+                     upload.key)
+    for upload in uploads.finished():
+        if upload.state == "aborted" or upload.written:
+            uploads.drop_parts(upload.upload_id)
+            if now - upload.finished > config["UPLOAD_TTL"]:
+                uploads.forget(upload)
+
+
 def collect(config: dict, metadata) -> bool:
+    expire_uploads(config)
     return delete_orphan_object(config, metadata, candidates)
 
 

@@ -8,6 +8,7 @@ from final import config as settings
 from final.catalog.buckets import LeanBuckets
 from final.catalog.keys import Keys
 from final.catalog.maintenance import MaintenanceMetadata
+from final.catalog.uploads import Uploads
 from final.containers.client import Objects
 from final.containers.locate import LocateView, Locator
 from final.containers.metadata import Metadata
@@ -31,7 +32,8 @@ class Parts(chapter8.Parts):
     s3 = cached_property(lambda self: Store(
         self.objects, LeanBuckets(self.config["ES_SERVER"], f"{self.config['ES_INDEX']}-buckets"),
         Keys(self.config["ES_SERVER"], self.config["ES_INDEX"]), Users.from_config(self.config),
-        self.config["S3_REGION"]))
+        self.config["S3_REGION"], Uploads(self.config["ES_SERVER"], self.config["ES_INDEX"]),
+        self.config["MULTIPART_MIN_PART"]))
 
     def app(self) -> Flask:
         app = super().app()

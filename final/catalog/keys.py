@@ -14,8 +14,9 @@ from chapter03_metadata.common import es as chapter3
 from final.containers import metadata as containers
 
 MAPPING = {"properties": {**containers.MAPPING["properties"], "modified": {"type": "double"},
-                          "info": {"type": "object", "enabled": False}}}
+                          "parts": {"type": "keyword"}, "info": {"type": "object", "enabled": False}}}
 PAGE = 1000
+MULTIPART = "parts:"                 # + upload id: the hash of a multipart object's version (s3/manifest.py)
 LISTED = ["name", "version", "size", "hash", "modified", "info.etag", "info.owner"]   # what a listing shows
 LAST = "\U0010ffff"          # sorts after every character: skips a whole common prefix
 
@@ -25,12 +26,13 @@ class S3Version(containers.ReplicatedVersion):
     """final/'s record plus S3's: when it was written, and its ETag, headers and ACL (``info``)."""
     modified: float = 0.0
     info: dict = field(default_factory=dict, hash=False, compare=False)
+    parts: tuple = ()                    # a multipart object's parts' content hashes (s3/manifest.py)
 
     @classmethod
     def from_source(cls, source: dict) -> "S3Version":
         base = containers.ReplicatedVersion.from_source(source)
         return cls(base.name, base.version, base.size, base.hash, base.packed, base.replicas,
-                   float(source.get("modified") or 0.0), source.get("info") or {})
+                   float(source.get("modified") or 0.0), source.get("info") or {}, tuple(source.get("parts") or ()))
 
 
 @dataclass
@@ -49,6 +51,14 @@ class Keys(containers.Metadata):
 
     def __init__(self, server: str, index: str):
         super().__init__(server, f"{index}-s3")
+
+    def ensure_indices(self) -> None:
+        """Chapter 3's indices; an index made before multipart uploads learns the ``parts`` field."""
+        if self._ready:
+            return
+        super().ensure_indices()
+        with chapter3.errors():
+            self.es.indices.put_mapping(index=[self.index, self.heads], properties={"parts": MAPPING["properties"]["parts"]})
 
     def put(self, bucket: str, key: str, hash: str, size: int, info: dict, **fields) -> S3Version:
         return self.add_version(f"{bucket}/{key}", hash, size, modified=time.time(), info=info, **fields)

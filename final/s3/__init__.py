@@ -6,7 +6,9 @@ bodies, signed chunks and trailing checksums), ``users`` (S3 users: ``S3_USERS_F
 ``gateway`` (path-style routing, authentication, dispatch), ``buckets``, ``objects``, ``copy`` and
 ``delete`` (the operations), ``payload`` (a PUT's body: length, digests, the spool when its SHA-256
 is not signed), ``conditions`` (``If-*``), ``acls`` (ACL headers and documents), ``listing``
-(ListObjects v1 and v2), ``context`` (what a handler is given).
+(ListObjects v1 and v2), ``context`` (what a handler is given), ``multipart`` (multipart upload:
+Create, UploadPart and UploadPartCopy, ListParts, ListMultipartUploads, Abort, Complete) and
+``manifest`` (an object made of parts: its ETag, its reads across parts, ``partNumber``).
 Changed: nothing of the chapters; the api server's composition root routes every path the book
 API does not use to ``gateway``.
 Reused: the ``Objects`` pipeline of final/ (content-addressed, deduplicated, Reed-Solomon 4+2,

@@ -44,7 +44,8 @@ class Store:
     keys: Keys
     users: Users
     region: str
-    min_part: int = 5 << 20
+    uploads: object = None           # the multipart uploads (catalog.uploads.Uploads)
+    min_part: int = 5 << 20          # MULTIPART_MIN_PART
 
     def bucket(self, call: Call) -> Bucket:
         """The call's bucket, or NoSuchBucket."""

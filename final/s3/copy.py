@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from flask import Response
 
 from final.catalog.acl import WRITE
-from final.s3 import acls, xml
+from final.s3 import acls, manifest, xml
 from final.s3.conditions import check_conditions
 from final.s3.context import Call, Store, allow
 from final.s3.errors import error
@@ -18,13 +18,11 @@ from final.s3.objects import check_key, readable, stored_headers, user_metadata
 
 
 def copy(store: Store, call: Call) -> Response:
-    source_bucket, source_key = _source(call.headers["x-amz-copy-source"])
     bucket = store.bucket(call)
     allow(bucket.access, call, WRITE)
     check_key(call.key)
-    source = readable(store, call, source_bucket, source_key)
-    if check_conditions(call.headers, source.info.get("etag", ""), source.modified, "x-amz-copy-source-"):
-        raise error("PreconditionFailed")
+    source = source_of(store, call)
+    source_bucket, source_key = source.name.split("/", 1)
     directive = call.headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise error("InvalidArgument", "Unknown metadata directive.")
@@ -36,13 +34,21 @@ def copy(store: Store, call: Call) -> Response:
     info = {**source.info, "owner": owner, "acl": acls.from_request(call, store.users, owner, bucket.owner).to_json()}
     if directive == "REPLACE":
         info.update(headers=stored_headers(call.headers), meta=user_metadata(call.headers))
-    if not source.replicas:
-        store.objects.pin(source.hash)       # kept from the orphan tool until the new version is written
-    record = store.keys.put(call.bucket, call.key, source.hash, source.size, info, packed=source.packed,
-                            replicas=source.replicas)
+    manifest.pin(store.objects, source)    # kept from the orphan tool until the new version is written
+    record = store.keys.put(call.bucket, call.key, source.hash, source.size, info, **manifest.fields(source))
     return Response(xml.document("CopyObjectResult", [("LastModified", xml.iso(record.modified)),
                                                       ("ETag", f'"{info.get("etag", "")}"')]),
                     status=200, mimetype="application/xml")
+
+
+def source_of(store: Store, call: Call):
+    """The newest version of ``x-amz-copy-source``, which the caller may read and whose
+    ``x-amz-copy-source-if-*`` conditions hold (else 412)."""
+    source_bucket, source_key = _source(call.headers["x-amz-copy-source"])
+    source = readable(store, call, source_bucket, source_key)
+    if check_conditions(call.headers, source.info.get("etag", ""), source.modified, "x-amz-copy-source-"):
+        raise error("PreconditionFailed")
+    return source
 
 
 def _source(header: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from chapter01_single.errors import StorageError
 from chapter01_single.names import raw_path
-from final.s3 import buckets, delete, listing, objects, sigv4, xml
+from final.s3 import buckets, delete, listing, multipart, objects, sigv4, xml
 from final.s3.context import Call, Store
 from final.s3.copy import copy
 from final.s3.errors import InvalidAccessKeyId, S3Error, error, from_storage
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 ALWAYS = ("healthz",)                      # the book's paths kept with BOOK_API=off
 PARAMETERS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "list-type", "continuation-token",
               "start-after", "fetch-owner", "x-id", *objects.OVERRIDES, *sigv4.PRESIGN_PARAMS,
-              "X-Amz-Security-Token"}
-SUBRESOURCES = {"acl", "location", "delete"}
+              "X-Amz-Security-Token", "partNumber", "max-parts", "part-number-marker", "max-uploads", "key-marker",
+              "upload-id-marker"}
+SUBRESOURCES = {"acl", "location", "delete", "uploads", "uploadId"}
 MAX_HEADERS = 8192                        # bytes of headers, as S3 allows
 
 ROUTES = {  # (method, bucket given, key given, subresource) -> handler
@@ -46,6 +47,12 @@ ROUTES = {  # (method, bucket given, key given, subresource) -> handler
     ("DELETE", True, True, None): objects.delete,
     ("GET", True, True, "acl"): objects.get_acl,
     ("PUT", True, True, "acl"): objects.put_acl,
+    ("GET", True, False, "uploads"): multipart.list_uploads,
+    ("POST", True, True, "uploads"): multipart.create,
+    ("PUT", True, True, "uploadId"): multipart.upload_part,
+    ("GET", True, True, "uploadId"): multipart.list_parts,
+    ("DELETE", True, True, "uploadId"): multipart.abort,
+    ("POST", True, True, "uploadId"): multipart.complete,
 }
 
 
@@ -133,6 +140,8 @@ class Gateway:
         if call.bucket and call.key and call.method == "PUT" and subresource is None \
                 and "x-amz-copy-source" in call.headers:
             handler = copy
+        if "partNumber" in call.query and call.method not in ("GET", "HEAD") and subresource != "uploadId":
+            raise error("InvalidRequest", "partNumber is given with an uploadId (UploadPart)")
         if handler is None:
             raise error("MethodNotAllowed")
         return handler(self.store, call)

@@ -11,7 +11,7 @@ from flask import Response
 from chapter03_metadata.common import digest
 from chapter06_resumable.common import ranges
 from final.catalog.acl import READ, READ_ACP, WRITE, WRITE_ACP, Acl
-from final.s3 import acls
+from final.s3 import acls, manifest
 from final.s3.buckets import new_acl
 from final.s3.conditions import check_conditions, http_date
 from final.s3.context import Call, Store, allow
@@ -59,6 +59,11 @@ def get(store: Store, call: Call, body: bool = True) -> Response:
         return Response(status=304, headers={k: v for k, v in headers.items() if k in kept})
     span = ranges.parse(call.headers.get("Range"), record.size) if "Range" in call.headers else None
     headers = object_headers(record, call, whole=span is None)
+    if call.arg("partNumber") is not None:
+        if span is not None:
+            raise error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter.")
+        span, count = manifest.part_span(record, call.arg("partNumber"))
+        headers["x-amz-mp-parts-count"] = str(count)
     if span is not None:
         headers["Content-Range"] = ranges.content_range(span[0], span[1], record.size)
     length = record.size if span is None else span[1] - span[0] + 1
@@ -66,7 +71,7 @@ def get(store: Store, call: Call, body: bool = True) -> Response:
     if not body or length == 0:
         response = Response(status=status, headers=headers)
     else:
-        content = store.objects.open(record, span)
+        content = open_content(store, record, span)
         response = Response(content.chunks, status=status, headers=headers, direct_passthrough=True)
     response.content_length = length
     return response
@@ -93,9 +98,13 @@ def put_acl(store: Store, call: Call) -> Response:
     allow(access(record), call, WRITE_ACP)
     acl = new_acl(store, call, record.info.get("owner", ""), store.bucket(call).owner)
     info = {**record.info, "acl": acl.to_json()}
-    store.keys.put(call.bucket, call.key, record.hash, record.size, info, packed=record.packed,
-                   replicas=record.replicas)
+    store.keys.put(call.bucket, call.key, record.hash, record.size, info, **manifest.fields(record))
     return Response(status=200)
+
+
+def open_content(store: Store, record, span: tuple[int, int] | None = None):
+    """The bytes of a version (``span`` of them), a multipart object's read part after part."""
+    return manifest.open_object(store.objects, record, span)
 
 
 def readable(store: Store, call: Call, bucket_name: str | None = None, key: str | None = None):

@@ -124,14 +124,22 @@ def stored_content(objects, payload: Payload) -> tuple[str, dict]:
     """Store the payload's bytes: (their SHA-256, what the version records of them)."""
     if payload.claimed is not None:
         return payload.claimed, objects.store_content(payload.claimed, payload.chunks(), payload.length)
+    return spooled(objects, payload.chunks())
+
+
+def spooled(objects, chunks, also=()) -> tuple[str, dict]:
+    """Store bytes whose SHA-256 is not known in advance: hashed (and with ``also``) into a spool
+    as they come, then stored from it."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
-        sha = hashlib.sha256()
-        for chunk in payload.chunks():
-            sha.update(chunk)
+        sha, size = hashlib.sha256(), 0
+        for chunk in chunks:
+            for each in (sha, *also):
+                each.update(chunk)
             spool.write(chunk)
+            size += len(chunk)
         spool.seek(0)
         claimed = base64.b64encode(sha.digest()).decode()
-        return claimed, objects.store_content(claimed, read_chunks(spool, CHUNK), payload.size)
+        return claimed, objects.store_content(claimed, read_chunks(spool, CHUNK), size)
 
 
 def _content_md5(value: str | None) -> bytes | None:

@@ -23,7 +23,7 @@ from tests.final.s3 import users_file
 from tests.support import chapter_fixtures, ensure_vhost, es_url, start_cluster
 
 SHARD_PORT = 12346
-S3_INDICES = (f"{INDEX}-s3", f"{INDEX}-s3-heads", f"{INDEX}-buckets")
+S3_INDICES = (f"{INDEX}-s3", f"{INDEX}-s3-heads", f"{INDEX}-buckets", f"{INDEX}-uploads", f"{INDEX}-parts")
 
 
 def drop_s3_indices() -> None:
@@ -32,9 +32,11 @@ def drop_s3_indices() -> None:
 
 
 def start_final():
-    """containers of 1 MiB: the tests see containers fill, roll over and get compacted."""
+    """containers of 1 MiB: the tests see containers fill, roll over and get compacted; multipart
+parts of 64 KiB and more."""
     drop_s3_indices()
-    return chapter_cluster(FINAL, LOCATE_TIMEOUT="3", CONTAINER_SIZE="1048576", S3_USERS_FILE=users_file())
+    return chapter_cluster(FINAL, LOCATE_TIMEOUT="3", CONTAINER_SIZE="1048576", S3_USERS_FILE=users_file(),
+                           MULTIPART_MIN_PART="65536")
 
 
 def cleanup_final() -> None:
