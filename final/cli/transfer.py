@@ -61,13 +61,14 @@ def md5_of(fd: int, offset: int, length: int) -> str:
 
 
 def save_json(path: Path, document: dict) -> None:
-    """Write ``document`` whole or not at all (temp file, fsync, rename), readable by its owner only."""
+    """Write ``document`` whole or not at all (temp file, rename), readable by its owner only. Not
+    fsynced: a state file lost in a power cut costs a restart, never a wrong result (what it says is
+    checked against the server and the bytes before it is used), and an fsync per part would flush
+    the download's own data each time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
         json.dump(document, out)
-        out.flush()
-        os.fsync(out.fileno())
     os.replace(temp, path)
 
 

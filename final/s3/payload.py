@@ -94,7 +94,7 @@ class Hashing:
     of the GIL), beside the SHA-256 check and the erasure coding in the request's thread."""
 
     def __init__(self, hashes: list, background: bool):
-        self.hashes, self.queue = hashes, queue.Queue(8) if background else None
+        self.hashes, self.queue = hashes, queue.Queue(2) if background else None
         if self.queue is not None:
             self.thread = threading.Thread(target=self._run, name="s3-hashing", daemon=True)
             self.thread.start()
