@@ -4,7 +4,8 @@ One final/ cluster (port 22345, default MULTIPART_MIN_PART of 5 MiB), user objst
 pointed at api server 1.
 1. A 1 GiB random file uploaded by ``aws s3 cp`` (the AWS CLI v1 of the test extras: 10 threads, 8 MiB
    parts) and by ``objstore cp`` (8 jobs, 8 MiB parts), then downloaded by each to a file (fsynced
-   before the clock stops for both: ``sync``), 2 rounds alternating which goes first: best MB/s.
+   before the clock stops for both: ``sync``), 2 rounds alternating which goes first, new random
+   content for every upload (same content would be deduplicated part by part): best MB/s.
 2. ``objstore cp`` of the 1 GiB file (8 jobs, 8 MiB parts) killed with SIGKILL once the server lists
    half of the parts; under ``strace -e pread64`` (if installed), which counts the parts it read from
    the file (a part is read whole, in one ``pread``, before it is sent). Run again: the parts it finds
@@ -72,11 +73,11 @@ def main() -> None:
                           aws_secret_access_key=SECRET, config=Config(signature_version="s3v4"))
         s3.create_bucket(Bucket=BUCKET)
         peak = memory(running, api, env)                      # first: a worker no transfer has grown yet
-        source = payload(size, "cli")
         rates = {(tool, op): [] for tool in ("aws", "objstore") for op in ("upload", "download")}
         for r in range(rounds):
             for tool in ("aws", "objstore") if r % 2 == 0 else ("objstore", "aws"):
                 key, back = f"s3://{BUCKET}/{tool}-{r}", DOWN / f"{tool}-{r}.bin"
+                source = payload(size, f"cli-{tool}-{r}")       # new content: no part is deduplicated
                 rates[tool, "upload"].append(size / timed(command(tool, api, str(source), key), env) / MB)
                 rates[tool, "download"].append(size / timed(command(tool, api, key, str(back)), env) / MB)
                 if back.stat().st_size != size:
@@ -87,7 +88,7 @@ def main() -> None:
                for op in ("upload", "download") for tool in ("aws", "objstore")])
         up = max(rates["objstore", "upload"]) / max(rates["aws", "upload"])
         down = max(rates["objstore", "download"]) / max(rates["aws", "download"])
-        wasted = resume(s3, api, env, source, size)
+        wasted = resume(s3, api, env, payload(size, "cli-resume"), size)
     verdict("objstore / aws s3 cp upload MB/s", up, ">=", 1.5)
     verdict("objstore / aws s3 cp download MB/s", down, ">=", 1.0)
     verdict("parts sent for nothing per worker after kill -9 at 50 %", wasted, "<=", 1.0)

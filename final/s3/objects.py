@@ -58,11 +58,13 @@ def get(store: Store, call: Call, body: bool = True) -> Response:
         kept = ("ETag", "Last-Modified", "Cache-Control", "Expires")
         return Response(status=304, headers={k: v for k, v in headers.items() if k in kept})
     span = ranges.parse(call.headers.get("Range"), record.size) if "Range" in call.headers else None
-    headers = object_headers(record, call, whole=span is None)
+    count = None
     if call.arg("partNumber") is not None:
         if span is not None:
             raise error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter.")
         span, count = manifest.part_span(record, call.arg("partNumber"))
+    headers = object_headers(record, call, whole=span is None)     # a part has not the object's checksum
+    if count is not None:
         headers["x-amz-mp-parts-count"] = str(count)
     if span is not None:
         headers["Content-Range"] = ranges.content_range(span[0], span[1], record.size)

@@ -26,7 +26,8 @@ from final.s3.errors import error
 SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
 MAX_SIZE = 5 << 30                       # S3's largest single PUT
 SPOOL_MEMORY = 8 << 20
-CHUNK = 1 << 20
+CHUNK = 256 << 10                        # bytes read at once: a big PUT holds a few of them (memory)
+BACKGROUND = 1 << 20                     # bodies bigger than this are hashed on a thread of their own
 NOT_CHECKSUMS = ("x-amz-checksum-algorithm", "x-amz-checksum-mode", "x-amz-checksum-type")
 
 
@@ -57,7 +58,7 @@ class Payload:
     def chunks(self):
         """The body's bytes; the last chunk only once every digest matched."""
         source = self.decoder if self.decoder is not None else request_body(CHUNK)
-        hashing, held = Hashing([self.md5, *self.checksums.values()], self.length > CHUNK), None
+        hashing, held = Hashing([self.md5, *self.checksums.values()], self.length > BACKGROUND), None
         try:
             for chunk in source:
                 self.size += len(chunk)
