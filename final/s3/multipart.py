@@ -18,12 +18,12 @@ from flask import Response
 from chapter03_metadata.common.digest import DigestMismatch
 from final.catalog import uploads as catalog
 from final.catalog.acl import READ, WRITE
-from final.s3 import acls, manifest, xml
+from final.s3 import manifest, xml
 from final.s3.buckets import ok, read_small
 from final.s3.context import Call, Store, allow
 from final.s3.copy import source_of
 from final.s3.errors import error
-from final.s3.objects import check_key, open_content, stored_headers, user_metadata
+from final.s3.objects import check_key, new_object, open_content
 from final.s3.payload import Payload, spooled, stored_content
 
 MAX_PARTS = 1000
@@ -32,13 +32,8 @@ WAIT_FOR_WRITER = 10.0                # seconds a Complete waits for another one
 
 def create(store: Store, call: Call) -> Response:
     """CreateMultipartUpload: what the object will keep is given now (headers, metadata, ACL)."""
-    bucket = store.bucket(call)
-    allow(bucket.access, call, WRITE)
-    check_key(call.key)
-    owner = call.user_name or bucket.owner
-    info = {"headers": stored_headers(call.headers), "meta": user_metadata(call.headers), "owner": owner,
-            "acl": acls.from_request(call, store.users, owner, bucket.owner).to_json()}
-    upload = store.uploads.create(call.bucket, call.key, owner, call.user_name or "", info)
+    info = new_object(store, call)
+    upload = store.uploads.create(call.bucket, call.key, info["owner"], call.user_name or "", info)
     return ok(xml.document("InitiateMultipartUploadResult", [("Bucket", call.bucket), ("Key", call.key),
                                                              ("UploadId", upload.upload_id)]))
 

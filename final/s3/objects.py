@@ -29,14 +29,20 @@ OVERRIDES = {"response-content-type": "Content-Type", "response-content-language
              "response-content-encoding": "Content-Encoding"}
 
 
-def put(store: Store, call: Call) -> Response:
-    """PutObject."""
+def new_object(store: Store, call: Call) -> dict:
+    """What a new object of the call's key keeps (its headers, ``x-amz-meta-*``, owner and ACL),
+    once the caller may write to the bucket and the key is valid."""
     bucket = store.bucket(call)
     allow(bucket.access, call, WRITE)
     check_key(call.key)
     owner = call.user_name or bucket.owner
-    info = {"headers": stored_headers(call.headers), "meta": user_metadata(call.headers), "owner": owner,
+    return {"headers": stored_headers(call.headers), "meta": user_metadata(call.headers), "owner": owner,
             "acl": acls.from_request(call, store.users, owner, bucket.owner).to_json()}
+
+
+def put(store: Store, call: Call) -> Response:
+    """PutObject."""
+    info = new_object(store, call)
     payload = Payload(call)
     try:
         hash, fields = stored_content(store.objects, payload)

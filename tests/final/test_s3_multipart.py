@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from tests.final import s3
 from tests.final.containers import holders
+from tests.final.test_s3_objects import code
 from tests.final.test_s3_tools import collect, shard_files
 from tests.support import es_url
 from tests.chapter03.conftest import INDEX
@@ -30,10 +31,6 @@ def bucket(alice):
     name = s3.bucket_name("multipart")
     alice.create_bucket(Bucket=name)
     return name
-
-
-def code(info) -> str:
-    return info.value.response["Error"]["Code"]
 
 
 def md5(data: bytes) -> str:
