@@ -87,9 +87,9 @@ def ok(body: bytes) -> Response:
     return Response(body, status=200, mimetype="application/xml")
 
 
-def read_small(call: Call) -> bytes:
-    """A request body that is a document (at most ``xml.MAX_BODY`` bytes)."""
-    if call.length and call.length > xml.MAX_BODY:
+def read_small(call: Call, limit: int = xml.MAX_BODY) -> bytes:
+    """A request body that is a document (at most ``limit`` bytes)."""
+    if call.length and call.length > limit:
         raise error("MalformedXML", "the XML document is too large")
     return call.body.read(call.length) if call.length else b""
 

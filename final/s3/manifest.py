@@ -39,7 +39,7 @@ def fields(record) -> dict:
     return {"packed": record.packed, "replicas": record.replicas, "parts": tuple(getattr(record, "parts", ()))}
 
 
-def part_span(record, number: str) -> tuple[tuple[int, int] | None, int]:
+def part_span(record, number: str) -> tuple[tuple[int, int], int]:
     """(byte span of part ``number``, the object's part count) for ``?partNumber=``."""
     if not number.isdigit() or not 1 <= int(number) <= 10000:
         raise error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive")
@@ -47,12 +47,12 @@ def part_span(record, number: str) -> tuple[tuple[int, int] | None, int]:
     if not listed:                       # a simple object is its one part
         if int(number) != 1:
             raise error("InvalidPartNumber")
-        return ((0, record.size - 1) if record.size else None), 1
+        return (0, record.size - 1), 1
     if int(number) > len(listed):
         raise error("InvalidPartNumber")
     first = sum(int(p["size"]) for p in listed[:int(number) - 1])
     size = int(listed[int(number) - 1]["size"])
-    return ((first, first + size - 1) if size else None), len(listed)
+    return (first, first + size - 1), len(listed)             # (an empty part: a span of length 0)
 
 
 def open_object(objects, record, span: tuple[int, int] | None = None) -> Body:

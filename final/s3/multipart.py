@@ -27,6 +27,7 @@ from final.s3.objects import check_key, new_object, open_content
 from final.s3.payload import Payload, spooled, stored_content
 
 MAX_PARTS = 1000
+MAX_COMPLETE = 8 << 20                # bytes of a Complete document: 10,000 parts with checksums fit
 WAIT_FOR_WRITER = 10.0                # seconds a Complete waits for another one that is writing the version
 
 
@@ -81,6 +82,7 @@ def list_parts(store: Store, call: Call) -> Response:
     marker = call.arg("part-number-marker", "0")
     if not marker.isdigit():
         raise error("InvalidArgument", "part-number-marker must be an integer")
+    marker = str(min(int(marker), catalog.MAX_PART))
     found, truncated = store.uploads.part_listing(upload.upload_id, int(marker), limit) if limit else ([], False)
     fields = [("Bucket", call.bucket), ("Key", call.key), ("UploadId", upload.upload_id),
               ("Initiator", _person(upload.initiator)), ("Owner", _person(upload.owner)),
@@ -126,7 +128,7 @@ def abort(store: Store, call: Call) -> Response:
 def complete(store: Store, call: Call) -> Response:
     """CompleteMultipartUpload."""
     upload = current(store, call, ("open", "completed"))
-    requested = _requested(read_small(call))
+    requested = _requested(read_small(call, MAX_COMPLETE))
     while True:
         if upload is None or upload.state == "aborted":
             raise error("NoSuchUpload")
@@ -180,7 +182,7 @@ def _manifest(store: Store, upload, requested: list[tuple[int, str]]) -> list[di
 
 def _requested(body: bytes) -> list[tuple[int, str]]:
     """(part number, ETag) of each Part of a CompleteMultipartUpload document, in ascending order."""
-    document = xml.parse(body, "CompleteMultipartUpload")
+    document = xml.parse(body, "CompleteMultipartUpload", MAX_COMPLETE)
     requested = []
     for node in document.findall("Part"):
         number, etag = xml.text(node, "PartNumber"), xml.text(node, "ETag")

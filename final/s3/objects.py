@@ -72,10 +72,10 @@ def get(store: Store, call: Call, body: bool = True) -> Response:
     headers = object_headers(record, call, whole=span is None)     # a part has not the object's checksum
     if count is not None:
         headers["x-amz-mp-parts-count"] = str(count)
-    if span is not None:
-        headers["Content-Range"] = ranges.content_range(span[0], span[1], record.size)
     length = record.size if span is None else span[1] - span[0] + 1
-    status = 206 if span is not None else 200
+    if span is not None and length:
+        headers["Content-Range"] = ranges.content_range(span[0], span[1], record.size)
+    status = 206 if span is not None and length else 200
     if not body or length == 0:
         response = Response(status=status, headers=headers)
     else:

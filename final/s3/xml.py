@@ -35,9 +35,9 @@ def document(tag: str, content, attributes: dict | None = None, namespace: bool 
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="utf-8")
 
 
-def parse(body: bytes, root: str) -> ElementTree.Element:
+def parse(body: bytes, root: str, limit: int = MAX_BODY) -> ElementTree.Element:
     """A request document whose root element is ``root`` (namespaces dropped), or MalformedXML."""
-    if len(body) > MAX_BODY:
+    if len(body) > limit:
         raise error("MalformedXML", "the XML document is too large")
     try:
         tree = SafeTree.fromstring(body)

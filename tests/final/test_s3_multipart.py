@@ -190,6 +190,22 @@ class TestRefusals:
         complete(alice, bucket, "refused", upload_id, sent[:2])       # the small one last: good
         assert alice.get_object(Bucket=bucket, Key="refused")["ContentLength"] == PART + 5
 
+    def test_big_documents_and_odd_numbers_get_s3_answers(self, alice, bucket, front):
+        upload_id, sent = upload(alice, bucket, "odd", [os.urandom(PART), b""])
+        many = [{"PartNumber": n, "ETag": '"' + "a" * 32 + '"', "ChecksumCRC32": "AAAAAA=="} for n in range(1, 9501)]
+        with pytest.raises(ClientError) as info:                # > 1 MiB of XML: still read, still checked
+            complete(alice, bucket, "odd", upload_id, many)
+        assert code(info) == "InvalidPart"
+        for query in ("part-number-marker=" + "9" * 30, "max-parts=" + "9" * 30):
+            response = s3.signed(front, "GET", f"/{bucket}/odd", user="alice", query=f"{query}&uploadId={upload_id}")
+            assert response.status_code == 200, response.text
+        response = s3.signed(front, "GET", f"/{bucket}/odd", user="alice", query=f"part-number-marker=x&uploadId={upload_id}")
+        assert response.status_code == 400 and b"InvalidArgument" in response.content
+        complete(alice, bucket, "odd", upload_id, sent)         # an empty last part
+        assert alice.get_object(Bucket=bucket, Key="odd")["ContentLength"] == PART
+        empty = alice.get_object(Bucket=bucket, Key="odd", PartNumber=2)
+        assert empty["ContentLength"] == 0 and empty["Body"].read() == b"" and empty["PartsCount"] == 2
+
     def test_part_numbers_out_of_range_and_unknown_uploads(self, alice, bob, bucket, front):
         upload_id = alice.create_multipart_upload(Bucket=bucket, Key="range")["UploadId"]
         for number in (0, 10001):
