@@ -51,15 +51,16 @@ def ok(run: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return run
 
 
-def killed_midway(env, args: list[str], done) -> None:
-    """Start ``objstore args`` and ``kill -9`` it once ``done()`` says it is far enough."""
-    process = subprocess.Popen([OBJSTORE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def killed_midway(env, args: list[str], done, how=signal.SIGKILL) -> subprocess.Popen:
+    """Start ``objstore args`` and ``kill -9`` it (or send ``how``) once ``done()`` says it is far enough."""
+    process = subprocess.Popen([OBJSTORE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not done() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert process.poll() is None, "it finished before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(how)
+    process.wait(timeout=60)
+    return process
 
 
 class TestCommands:
@@ -161,6 +162,20 @@ class TestResume:
         got = alice.get_object(Bucket=bucket, Key="resumed.bin")
         assert sha(got["Body"].read()) == sha(data) and got["ETag"].endswith('-41"')
         assert uploads() == [] and list(Path(env["OBJSTORE_STATE_DIR"]).rglob("*.json")) == []
+
+    def test_ctrl_c_stops_at_once_and_the_upload_resumes(self, env, bucket, tmp_path, alice):
+        data = os.urandom(24 << 20)
+        source = tmp_path / "interrupted.bin"
+        source.write_bytes(data)
+        args = ["--jobs", "2", "--part-size", str(PART_MIB), "cp", str(source), f"s3://{bucket}/interrupted.bin"]
+        state = Path(env["OBJSTORE_STATE_DIR"])
+        stopped = killed_midway(env, args, lambda: any(len(json.loads(p.read_text() or "{}").get("parts", {})) >= 4
+                                                       for p in state.rglob("*.json") if not p.name.startswith(".")),
+                                how=signal.SIGINT)
+        assert stopped.returncode == 130 and "run the same command again" in stopped.stderr.read()
+        resumed = ok(objstore(env, *args))
+        assert "resuming upload" in resumed.stderr
+        assert sha(alice.get_object(Bucket=bucket, Key="interrupted.bin")["Body"].read()) == sha(data)
 
     def test_a_changed_source_starts_over(self, env, bucket, tmp_path, alice):
         source = tmp_path / "changing.bin"
