@@ -46,10 +46,18 @@ def expire_uploads(config: dict) -> None:
             log.info("upload %s of %s/%s: older than UPLOAD_TTL, aborted", upload.upload_id, upload.bucket,
                      upload.key)
     for upload in uploads.finished():
-        if upload.state == "aborted" or upload.written:
-            uploads.drop_parts(upload.upload_id)
-            if now - upload.finished > config["UPLOAD_TTL"]:
-                uploads.forget(upload)
+        if upload.state == "completed" and not upload.written:
+            if now - upload.finished <= config["UPLOAD_TTL"]:
+                continue                     # a Complete cut off half-way: the next one finishes it
+            upload = uploads.change(upload, state="aborted")     # no one asked again: never answered 200
+            if upload is None:
+                continue
+            log.info("upload %s: completed but never written, and older than UPLOAD_TTL: aborted", upload.upload_id)
+        uploads.drop_parts(upload.upload_id)
+        if now - upload.finished > config["UPLOAD_TTL"]:
+            uploads.forget(upload)
+        else:
+            uploads.change(upload, dropped=True)
 
 
 def collect(config: dict, metadata) -> bool:

@@ -68,6 +68,15 @@ class Keys(containers.Metadata):
         record = self.latest(f"{bucket}/{key}")
         return None if record is None or record.deleted else record
 
+    def with_hash(self, bucket: str, key: str, hash: str) -> S3Version | None:
+        """A version of ``key`` whose content is ``hash`` (a multipart upload's, written already?)."""
+        with chapter3.errors():
+            self.ensure_indices()
+            self.es.indices.refresh(index=self.index)
+            hits = self.es.search(index=self.index, size=1, query={"bool": {"filter": [
+                {"term": {"name": f"{bucket}/{key}"}}, {"term": {"hash": hash}}]}})["hits"]["hits"]
+        return self.record(hits[0]["_source"]) if hits else None
+
     def remove(self, bucket: str, key: str) -> bool:
         """Delete ``key`` (a tombstone); False when there was nothing to delete."""
         try:

@@ -31,6 +31,7 @@ UPLOADS_MAPPING = {"properties": {"upload_id": {"type": "keyword"}, "bucket": {"
                                   "state": {"type": "keyword"}, "owner": {"type": "keyword"},
                                   "initiator": {"type": "keyword"}, "etag": {"type": "keyword"},
                                   "written": {"type": "long"}, "finished": {"type": "double"},
+                                  "dropped": {"type": "boolean"},
                                   "info": {"type": "object", "enabled": False},
                                   "parts": {"type": "object", "enabled": False}}}
 PARTS_MAPPING = {"properties": {**containers.MAPPING["properties"], "upload": {"type": "keyword"},
@@ -52,6 +53,7 @@ class Upload:
     etag: str = ""
     written: int = 0                 # the version the completed object got (0: not yet)
     finished: float = 0.0
+    dropped: bool = False            # its part documents are gone (the tools need not look again)
     seq: tuple = field(default=(0, 0), compare=False)   # (seq_no, primary_term) it was read at
 
 
@@ -133,8 +135,9 @@ class Uploads:
             self._ensure()
             self.es.indices.refresh(index=self.uploads)
             hits = self.es.search(index=self.uploads, query=query, size=limit + 1, search_after=after,
-                                  sort=[{"key": "asc"}, {"upload_id": "asc"}], track_total_hits=False)["hits"]["hits"]
-        found = [Upload(**hit["_source"]) for hit in hits]
+                                  sort=[{"key": "asc"}, {"upload_id": "asc"}], track_total_hits=False,
+                                  seq_no_primary_term=True)["hits"]["hits"]
+        found = [Upload(**hit["_source"], seq=(hit["_seq_no"], hit["_primary_term"])) for hit in hits]
         return found[:limit], len(found) > limit
 
     def older_than(self, seconds: float, states=("open",)) -> list[Upload]:
@@ -144,8 +147,21 @@ class Uploads:
         return self._all(query)
 
     def finished(self) -> list[Upload]:
-        """Completed and aborted uploads (their part documents may still be there after a crash)."""
-        return self._all({"terms": {"state": ["completed", "aborted"]}})
+        """Completed and aborted uploads whose part documents may still be there (after a crash)."""
+        return self._all({"bool": {"filter": [{"terms": {"state": ["completed", "aborted"]}}],
+                                   "must_not": [{"term": {"dropped": True}}]}})
+
+    def abort_all(self, bucket: str) -> int:
+        """Abort every open upload of ``bucket`` (it is being deleted); how many there were."""
+        aborted = 0
+        while True:
+            found, _ = self.listing(bucket)
+            for upload in found:
+                if self.change(upload, state="aborted", finished=time.time()) is not None:
+                    self.drop_parts(upload.upload_id)
+                    aborted += 1
+            if not found:
+                return aborted
 
     def forget(self, upload: Upload) -> None:
         with errors():
@@ -198,6 +214,10 @@ class Uploads:
                                   track_total_hits=False)["hits"]["hits"]
         found = [Part.from_source(hit["_source"]) for hit in hits]
         return found[:limit], len(found) > limit
+
+    def drop_part(self, upload_id: str, number: int) -> None:
+        with errors():
+            self.es.options(ignore_status=404).delete(index=self.parts_index, id=f"{upload_id}.{number}", refresh=True)
 
     def drop_parts(self, upload_id: str) -> int:
         """Forget every part document of an upload; how many there were."""

@@ -45,6 +45,8 @@ def delete(store: Store, call: Call) -> Response:
         raise error("AccessDenied")
     if not store.keys.empty(call.bucket):
         raise error("BucketNotEmpty")
+    if store.uploads is not None:          # (its name may be taken again: uploads must not pass on)
+        store.uploads.abort_all(call.bucket)
     store.buckets.delete(call.bucket)
     return Response(status=204)
 

@@ -5,6 +5,7 @@ stay distinct keys), query, headers, the signed-in user (None: anonymous) and it
 ``Store`` is the composition root's parts: the object pipeline, the buckets and keys catalogs, the
 users, the region. Handlers also find the ACL checks here (``allow``).
 """
+import re
 from dataclasses import dataclass, field
 
 from final.catalog.acl import Acl
@@ -53,6 +54,14 @@ class Store:
         if found is None:
             raise error("NoSuchBucket")
         return found
+
+
+def digits(text: str | None, width: int = 10) -> int | None:
+    """The whole number ``text`` spells in at most ``width`` ASCII digits, else None (``str.isdigit``
+    takes "²" and 5,000 digits, which ``int`` then refuses)."""
+    if text is None or not re.fullmatch(f"[0-9]{{1,{width}}}", text):
+        return None
+    return int(text)
 
 
 def allow(acl: Acl, call: Call, permission: str) -> None:

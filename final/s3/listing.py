@@ -14,7 +14,7 @@ from flask import Response
 from final.catalog.acl import READ
 from final.s3 import xml
 from final.s3.buckets import ok
-from final.s3.context import Call, Store, allow
+from final.s3.context import Call, Store, allow, digits
 from final.s3.errors import error
 
 MAX_KEYS = 1000
@@ -61,10 +61,10 @@ def _entry(record, encode, owner: bool) -> list:
 
 
 def _max_keys(call: Call) -> int:
-    text = call.arg("max-keys", str(MAX_KEYS))
-    if not text.isdigit():
+    value = digits(call.arg("max-keys", str(MAX_KEYS)))
+    if value is None:
         raise error("InvalidArgument", "max-keys must be an integer from 0 to 2147483647")
-    return min(int(text), MAX_KEYS)
+    return min(value, MAX_KEYS)
 
 
 def _encoder(call: Call):

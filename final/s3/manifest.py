@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from chapter02_distributed.api_server.store import Body
 from final.catalog.keys import MULTIPART
 from final.containers.metadata import ReplicatedVersion
+from final.s3.context import digits
 from final.s3.errors import error
 
 PREFIX = MULTIPART
@@ -41,17 +42,18 @@ def fields(record) -> dict:
 
 def part_span(record, number: str) -> tuple[tuple[int, int], int]:
     """(byte span of part ``number``, the object's part count) for ``?partNumber=``."""
-    if not number.isdigit() or not 1 <= int(number) <= 10000:
+    number = digits(number, 5)
+    if number is None or not 1 <= number <= 10000:
         raise error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive")
     listed = parts(record)
     if not listed:                       # a simple object is its one part
-        if int(number) != 1:
+        if number != 1:
             raise error("InvalidPartNumber")
         return (0, record.size - 1), 1
-    if int(number) > len(listed):
+    if number > len(listed):
         raise error("InvalidPartNumber")
-    first = sum(int(p["size"]) for p in listed[:int(number) - 1])
-    size = int(listed[int(number) - 1]["size"])
+    first = sum(int(p["size"]) for p in listed[:number - 1])
+    size = int(listed[number - 1]["size"])
     return (first, first + size - 1), len(listed)             # (an empty part: a span of length 0)
 
 
@@ -93,4 +95,8 @@ def pin(objects, record) -> None:
         if not record.replicas:
             objects.pin(record.hash)
         return
+    pin_parts(objects, listed)
+
+
+def pin_parts(objects, listed: list[dict]) -> None:
     list(_pins.map(objects.pin, [p["hash"] for p in listed if not p.get("replicas")]))

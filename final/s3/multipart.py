@@ -20,11 +20,11 @@ from final.catalog import uploads as catalog
 from final.catalog.acl import READ, WRITE
 from final.s3 import manifest, xml
 from final.s3.buckets import ok, read_small
-from final.s3.context import Call, Store, allow
+from final.s3.context import Call, Store, allow, digits
 from final.s3.copy import source_of
 from final.s3.errors import error
 from final.s3.objects import check_key, new_object, open_content
-from final.s3.payload import Payload, spooled, stored_content
+from final.s3.payload import MAX_SIZE, Payload, spooled, stored_content
 
 MAX_PARTS = 1000
 MAX_COMPLETE = 8 << 20                # bytes of a Complete document: 10,000 parts with checksums fit
@@ -51,7 +51,8 @@ def upload_part(store: Store, call: Call) -> Response:
     except DigestMismatch:
         raise error("XAmzContentSHA256Mismatch") from None
     size = fields.pop("size")
-    store.uploads.put_part(upload, number, hash, size, payload.etag, payload.results(), **fields)
+    _still_open(store, store.uploads.put_part(upload, number, hash, size, payload.etag, payload.results(), **fields),
+                upload)
     headers = {"ETag": f'"{payload.etag}"'}
     headers.update({f"x-amz-checksum-{name}": value for name, value in payload.results().items()})
     return Response(status=200, headers=headers)
@@ -62,6 +63,8 @@ def _upload_part_copy(store: Store, call: Call, upload, number: int) -> Response
     source = source_of(store, call)
     span = _copy_range(call.headers.get("x-amz-copy-source-range"), source.size)
     whole = span is None or span == (0, source.size - 1)
+    if (source.size if span is None else span[1] - span[0] + 1) > MAX_SIZE:
+        raise error("EntityTooLarge", f"A part is at most {MAX_SIZE} bytes.")
     if whole and not manifest.parts(source) and source.info.get("etag"):
         manifest.pin(store.objects, source)   # the same content: no byte moves
         hash, size, etag, fields = source.hash, source.size, source.info["etag"], manifest.fields(source)
@@ -71,18 +74,32 @@ def _upload_part_copy(store: Store, call: Call, upload, number: int) -> Response
         content = open_content(store, source, None if whole else span)
         hash, fields = spooled(store.objects, content.chunks, [md5])
         size, etag = fields.pop("size"), md5.hexdigest()
-    part = store.uploads.put_part(upload, number, hash, size, etag, {}, **fields)
+    part = _still_open(store, store.uploads.put_part(upload, number, hash, size, etag, {}, **fields), upload)
     return ok(xml.document("CopyPartResult", [("LastModified", xml.iso(part.modified)), ("ETag", f'"{etag}"')]))
+
+
+def _still_open(store: Store, part, upload):
+    """A part written while a Complete or an Abort ended the upload is kept only if the completed
+    upload lists it; otherwise its document is dropped (nothing is left to refer to its content)
+    and the answer is NoSuchUpload."""
+    now = store.uploads.get(upload.upload_id)
+    if now is not None and now.state == "open":
+        return part
+    if now is not None and now.state == "completed" and any(
+            (p["number"], p["hash"], p["etag"]) == (part.number, part.hash, part.etag) for p in now.parts):
+        return part
+    store.uploads.drop_part(upload.upload_id, part.number)
+    raise error("NoSuchUpload")
 
 
 def list_parts(store: Store, call: Call) -> Response:
     """ListParts: a page of at most ``max-parts`` (1,000) parts after ``part-number-marker``."""
     upload = current(store, call)
     limit = _count(call, "max-parts", MAX_PARTS)
-    marker = call.arg("part-number-marker", "0")
-    if not marker.isdigit():
+    marker = digits(call.arg("part-number-marker", "0"), 64)
+    if marker is None:
         raise error("InvalidArgument", "part-number-marker must be an integer")
-    marker = str(min(int(marker), catalog.MAX_PART))
+    marker = min(marker, catalog.MAX_PART)
     found, truncated = store.uploads.part_listing(upload.upload_id, int(marker), limit) if limit else ([], False)
     fields = [("Bucket", call.bucket), ("Key", call.key), ("UploadId", upload.upload_id),
               ("Initiator", _person(upload.initiator)), ("Owner", _person(upload.owner)),
@@ -151,7 +168,13 @@ def _finish(store: Store, call: Call, upload, mine: bool) -> Response:
         while not upload.written and time.monotonic() < deadline and time.time() - upload.finished < WAIT_FOR_WRITER:
             time.sleep(0.1)
             upload = store.uploads.get(upload.upload_id) or upload
-    if not upload.written:
+    existing = None if mine or upload.written else \
+        store.keys.with_hash(upload.bucket, upload.key, manifest.PREFIX + upload.upload_id)
+    if existing is not None:              # written by a Complete cut off before it said so
+        upload = store.uploads.change(upload, written=existing.version) or upload
+        store.uploads.drop_parts(upload.upload_id)
+    if not upload.written and existing is None:
+        _pin_replaced(store, upload)
         hashes = tuple(p["hash"] for p in upload.parts)
         record = store.keys.put(upload.bucket, upload.key, manifest.PREFIX + upload.upload_id,
                                 sum(int(p["size"]) for p in upload.parts),
@@ -163,6 +186,15 @@ def _finish(store: Store, call: Call, upload, mine: bool) -> Response:
     return ok(xml.document("CompleteMultipartUploadResult", [
         ("Location", f"http://{location}"), ("Bucket", upload.bucket), ("Key", upload.key),
         ("ETag", f'"{upload.etag}"')]))
+
+
+def _pin_replaced(store: Store, upload) -> None:
+    """Pin the content of listed parts whose part document was replaced (the same number sent
+    again) since the Complete read it: until the version is written, nothing else refers to it."""
+    now = store.uploads.parts_of(upload.upload_id, [p["number"] for p in upload.parts])
+    replaced = [p for p in upload.parts if p["number"] not in now or now[p["number"]].hash != p["hash"]]
+    if replaced:
+        manifest.pin_parts(store.objects, replaced)
 
 
 def _manifest(store: Store, upload, requested: list[tuple[int, str]]) -> list[dict]:
@@ -186,9 +218,9 @@ def _requested(body: bytes) -> list[tuple[int, str]]:
     requested = []
     for node in document.findall("Part"):
         number, etag = xml.text(node, "PartNumber"), xml.text(node, "ETag")
-        if number is None or not number.isdigit() or etag is None:
+        if digits(number, 20) is None or etag is None:
             raise error("MalformedXML", "each Part has a PartNumber and an ETag")
-        requested.append((int(number), etag.strip('"')))
+        requested.append((digits(number, 20), etag.strip('"')))
     if not requested or len(requested) > catalog.MAX_PART:
         raise error("MalformedXML", "a CompleteMultipartUpload lists 1 to 10,000 parts")
     if any(a[0] >= b[0] for a, b in zip(requested, requested[1:])):
@@ -211,28 +243,29 @@ def current(store: Store, call: Call, states=("open",)):
 
 
 def part_number(text: str | None) -> int:
-    if text is None or not text.isdigit() or not 1 <= int(text) <= catalog.MAX_PART:
+    number = digits(text, 5)
+    if number is None or not 1 <= number <= catalog.MAX_PART:
         raise error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive")
-    return int(text)
+    return number
 
 
 def _copy_range(header: str | None, size: int) -> tuple[int, int] | None:
     if header is None:
         return None
     first, _, last = header.strip().removeprefix("bytes=").partition("-")
-    if not header.strip().startswith("bytes=") or not first.isdigit() or not last.isdigit() \
-            or int(first) > int(last) or int(last) >= size:
+    first, last = digits(first, 19), digits(last, 19)
+    if not header.strip().startswith("bytes=") or first is None or last is None or first > last or last >= size:
         raise error("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last "
                                        "where first and last are the zero-based offsets of the first and last "
                                        "bytes to copy")
-    return int(first), int(last)
+    return first, last
 
 
 def _count(call: Call, name: str, most: int) -> int:
-    text = call.arg(name, str(most))
-    if not text.isdigit():
+    value = digits(call.arg(name, str(most)), 64)
+    if value is None:
         raise error("InvalidArgument", f"{name} must be an integer from 0 to 2147483647")
-    return min(int(text), most)
+    return min(value, most)
 
 
 def _person(name: str) -> list:

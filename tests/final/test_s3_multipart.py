@@ -199,12 +199,25 @@ class TestRefusals:
         for query in ("part-number-marker=" + "9" * 30, "max-parts=" + "9" * 30):
             response = s3.signed(front, "GET", f"/{bucket}/odd", user="alice", query=f"{query}&uploadId={upload_id}")
             assert response.status_code == 200, response.text
-        response = s3.signed(front, "GET", f"/{bucket}/odd", user="alice", query=f"part-number-marker=x&uploadId={upload_id}")
-        assert response.status_code == 400 and b"InvalidArgument" in response.content
+        for query in ("part-number-marker=x", "part-number-marker=%C2%B2", "max-parts=%C2%B2"):
+            response = s3.signed(front, "GET", f"/{bucket}/odd", user="alice", query=f"{query}&uploadId={upload_id}")
+            assert response.status_code == 400 and b"InvalidArgument" in response.content, query
+        odd = ('<CompleteMultipartUpload><Part><PartNumber>\u00b2</PartNumber><ETag>"x"</ETag></Part>'
+               '</CompleteMultipartUpload>').encode()
+        response = s3.signed(front, "POST", f"/{bucket}/odd", user="alice", body=odd, query=f"uploadId={upload_id}")
+        assert response.status_code == 400 and b"MalformedXML" in response.content
+        alice.put_object(Bucket=bucket, Key="odd-source", Body=b"0123456789")
+        response = s3.signed(front, "PUT", f"/{bucket}/odd", user="alice", query=f"partNumber=3&uploadId={upload_id}",
+                             headers={"x-amz-copy-source": f"/{bucket}/odd-source",
+                                      "x-amz-copy-source-range": "bytes=\u00b2-5"})
+        assert response.status_code < 500 and b"InternalError" not in response.content, response.text
         complete(alice, bucket, "odd", upload_id, sent)         # an empty last part
         assert alice.get_object(Bucket=bucket, Key="odd")["ContentLength"] == PART
         empty = alice.get_object(Bucket=bucket, Key="odd", PartNumber=2)
         assert empty["ContentLength"] == 0 and empty["Body"].read() == b"" and empty["PartsCount"] == 2
+        for number in ("%C2%B2", "9" * 3000):
+            response = s3.signed(front, "GET", f"/{bucket}/odd", user="alice", query=f"partNumber={number}")
+            assert response.status_code == 400 and b"InvalidArgument" in response.content
 
     def test_part_numbers_out_of_range_and_unknown_uploads(self, alice, bob, bucket, front):
         upload_id = alice.create_multipart_upload(Bucket=bucket, Key="range")["UploadId"]
@@ -287,7 +300,8 @@ class TestConcurrency:
         clients = [s3.client(server.address, "alice") for server in cluster.api_servers]
         for round in range(4):
             key = f"race-{round}"
-            upload_id, sent = upload(clients[0], bucket, key, [os.urandom(PART), b"tail"])
+            parts = [os.urandom(PART), b"tail"]
+            upload_id, sent = upload(clients[0], bucket, key, parts)
 
             def finish():
                 try:
@@ -306,7 +320,7 @@ class TestConcurrency:
                 completed, aborted = pool.submit(finish), pool.submit(abort)
                 outcome = (completed.result(), aborted.result())
             exists = "Contents" in clients[0].list_objects_v2(Bucket=bucket, Prefix=key)
-            assert outcome in [(outcome[0], "NoSuchUpload"), ("NoSuchUpload", 204)], outcome
+            assert outcome in [(done, "NoSuchUpload") for done in [multipart_etag(parts)]] + [("NoSuchUpload", 204)], outcome
             assert exists == (outcome[1] == "NoSuchUpload")
 
     def test_a_complete_cut_off_after_it_won_is_finished_by_the_next(self, alice, bucket):
@@ -330,7 +344,50 @@ class TestConcurrency:
         assert alice.get_object(Bucket=bucket, Key="killed")["Body"].read() == b"".join(data)
 
 
+    def test_a_complete_cut_off_after_it_wrote_the_version_writes_no_second(self, alice, bucket):
+        data = [os.urandom(PART), b"tail"]
+        upload_id, sent = upload(alice, bucket, "written", data)
+        complete(alice, bucket, "written", upload_id, sent)
+        document_url = f"{es_url()}/{INDEX}-uploads/_doc/{upload_id}"
+        document = requests.get(document_url, timeout=30).json()["_source"]
+        document.update(written=0, finished=time.time() - 60)             # as if cut off before it said so
+        assert requests.put(document_url, json=document, params={"refresh": "true"}, timeout=30).status_code == 200
+        assert complete(alice, bucket, "written", upload_id, sent)["ETag"] == multipart_etag(data)
+        requests.post(f"{es_url()}/{INDEX}-s3/_refresh", timeout=30)
+        versions = requests.get(f"{es_url()}/{INDEX}-s3/_count", timeout=30,
+                                json={"query": {"term": {"name": f"{bucket}/written"}}}).json()["count"]
+        assert versions == 1
+        assert requests.get(document_url, timeout=30).json()["_source"]["written"] == 1
+
+
 class TestTools:
+    def test_delete_bucket_aborts_its_uploads(self, alice):
+        name = s3.bucket_name("gone")
+        alice.create_bucket(Bucket=name)
+        upload_id, _ = upload(alice, name, "k", [b"x"])
+        alice.delete_bucket(Bucket=name)
+        alice.create_bucket(Bucket=name)
+        assert alice.list_multipart_uploads(Bucket=name).get("Uploads", []) == []
+        with pytest.raises(ClientError) as info:
+            alice.list_parts(Bucket=name, Key="k", UploadId=upload_id)
+        assert code(info) == "NoSuchUpload"
+
+    def test_a_completed_upload_never_written_is_aborted_after_upload_ttl(self, cluster, alice, bucket):
+        stuck = os.urandom(BIG_PART)
+        upload_id, sent = upload(alice, bucket, "stuck", [stuck])
+        document_url = f"{es_url()}/{INDEX}-uploads/_doc/{upload_id}"
+        document = requests.get(document_url, timeout=30).json()["_source"]
+        document.update(state="completed", parts=[], etag="0" * 32 + "-1", finished=time.time() - 5)
+        assert requests.put(document_url, json=document, params={"refresh": "true"}, timeout=30).status_code == 200
+        kept = tool_run(cluster, cluster.data_servers[0], UPLOAD_TTL="60")    # younger than that: kept
+        assert kept.returncode == 0 and requests.get(document_url, timeout=30).json()["_source"]["state"] == "completed"
+        runs = [tool_run(cluster, server, UPLOAD_TTL="1") for server in cluster.data_servers]
+        assert all(r.returncode == 0 for r in runs), [r.stderr[-800:] for r in runs]
+        assert shard_files(stuck) == []
+        with pytest.raises(ClientError) as info:
+            complete(alice, bucket, "stuck", upload_id, sent)
+        assert code(info) == "NoSuchUpload"
+
     def test_orphans_never_take_parts_in_use_and_take_aborted_ones(self, cluster, alice, bucket):
         open_part, done_part, aborted_part = (os.urandom(BIG_PART) for _ in range(3))
         small_aborted = os.urandom(3000)
