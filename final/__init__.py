@@ -9,19 +9,24 @@ Wings:
   saved index, delete marks, online compaction); the api keeps each small object as three
   replicas on three data servers and records them in its version, so a GET needs no locate.
 - ``catalog``: buckets, S3 keys (chapter 3's versions of ``<bucket>/<key>`` in ``<ES_INDEX>-s3``,
-  listed by prefix and delimiter) and ACLs, in Elasticsearch (issue 20).
+  listed by prefix and delimiter) and ACLs, in Elasticsearch (issue 20); multipart uploads and
+  their parts (issue 21).
 - ``s3``: the S3 API on the api servers (issue 20): path-style routing beside the book's routes,
   SigV4 (headers, presigned URLs, ``aws-chunked`` bodies), S3's XML, bucket and object operations
-  over the ``Objects`` pipeline and the catalog.
+  over the ``Objects`` pipeline and the catalog; multipart upload, whose Complete moves no byte
+  (issue 21).
+- ``cli``: ``objstore``, the command-line client (issue 21): parallel transfers that resume.
 
 Entry points (interfaces.md, "final/"): ``python -m final.data_server``, ``final.api_server``,
 ``final.delete_old_metadata``, ``final.delete_orphan_object``, ``final.object_scanner``,
 ``final.compact``; ``config`` adds ``SMALL_OBJECT_LIMIT``, ``CONTAINER_SIZE``, ``COMPACT_RATIO`` and
-``COMPACT_INTERVAL``, the ``S3_*`` settings and ``BOOK_API`` to chapter 8's settings.
+``COMPACT_INTERVAL``, the ``S3_*`` settings, ``MULTIPART_MIN_PART`` and ``BOOK_API`` to chapter 8's
+settings; ``objstore`` (``python -m final.cli``).
 Changed from chapter 8: the data server's store (``containers.server.ContainerShardStore``: shard
 files and container records), its locate reply (``"Replica"``), the api's pipeline
 (``containers.client.Objects``: small objects whole), locator (``containers.locate``) and metadata
 client (``containers.metadata``: replicas recorded, lean document calls, batched versions); the
-api server's every other path (``s3.gateway``); the tools learn about replicas and S3 keys
-(``catalog.maintenance``). Reused: everything else, from chapters 1-8.
+api server's every other path (``s3.gateway``); the tools learn about replicas, S3 keys and multipart parts
+(``catalog.maintenance``), and ``delete_orphan_object`` expires stale uploads; the api server's
+entry point caps glibc's malloc arenas. Reused: everything else, from chapters 1-8.
 """

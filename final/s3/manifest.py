@@ -11,8 +11,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 from chapter02_distributed.api_server.store import Body
-from final.catalog.keys import MULTIPART
-from final.containers.metadata import ReplicatedVersion
+from final.catalog.keys import MULTIPART, S3Version
 from final.s3.context import digits
 from final.s3.errors import error
 
@@ -30,8 +29,9 @@ def parts(record) -> list[dict]:
     return (record.info.get("parts") or []) if record.hash.startswith(PREFIX) else []
 
 
-def part_record(record, part: dict) -> ReplicatedVersion:
-    return ReplicatedVersion(record.name, record.version, int(part["size"]), part["hash"], part.get("packed"),
+def part_record(record, part: dict) -> S3Version:
+    """The record ``Objects.open`` reads one part by (its content, size and stored form)."""
+    return S3Version(record.name, record.version, int(part["size"]), part["hash"], part.get("packed"),
                              tuple(part.get("replicas") or ()))
 
 
