@@ -54,9 +54,16 @@ class Send(ShardFetch):
 class Objects(chapter8.Objects):
     """Chapter 8's objects; small ones whole, three times, in containers."""
 
-    def __init__(self, servers, locator, metadata, small_limit: int):
+    def __init__(self, servers, locator, metadata, small_limit: int, on_repair=None):
         super().__init__(servers, locator, metadata)
         self.small_limit = small_limit
+        self.on_repair = on_repair          # told (key, shard index, server) of each shard a GET rewrites
+
+    def get_stream(self, locations, key, size, repair_target=None):
+        """Chapter 5's stream; the repairs it starts are told to ``on_repair`` (the web view's feed)."""
+        if repair_target is not None and self.on_repair is not None:
+            repair_target = _reporting(repair_target, key, self.on_repair)
+        return super().get_stream(locations, key, size, repair_target)
 
     def small(self, size: int) -> bool:
         """Whether an object of ``size`` bytes is kept whole (SMALL_OBJECT_LIMIT 0: none is)."""
@@ -136,6 +143,15 @@ class Objects(chapter8.Objects):
         replicas = self.put_replicas(digest.key(record.hash), data)
         upload.drop()
         return self.metadata.add_version(record.name, record.hash, record.size, packed=0, replicas=replicas)
+
+
+def _reporting(target, key: str, on_repair):
+    def reporting(index: int, own: str | None) -> str | None:
+        server = target(index, own)
+        if server:
+            on_repair(key, index, server)
+        return server
+    return reporting
 
 
 def rank(key: str, servers: list[str]) -> list[str]:

@@ -91,12 +91,15 @@ class ContainerStore:
 
     # -- reads -------------------------------------------------------------------------------------
 
+    def record_of(self, key: str) -> tuple[Container | None, int | None]:
+        """(its container, its packed place) of ``key``'s record; (None, None) when it is not here."""
+        with self.lock:
+            loc = self.index.get(raw(key))
+            return (self.files.get(unpack(loc)[0]) if loc is not None else None), loc
+
     def get(self, key: str) -> bytes:
         """The stored bytes of ``key``; ``ObjectNotFound`` when absent or no longer intact."""
-        raw_key = raw(key)
-        with self.lock:
-            loc = self.index.get(raw_key)
-            container = self.files.get(unpack(loc)[0]) if loc is not None else None
+        container, loc = self.record_of(key)
         if container is None:
             raise ObjectNotFound(f"no replica of {key} here")
         cid, offset, length = unpack(loc)
@@ -106,7 +109,7 @@ class ContainerStore:
                 raise record.BadRecord("another record")
         except (record.BadRecord, OSError) as error:
             log.error("container %d at %d: the record of %s is damaged (%s): forgotten", cid, offset, key, error)
-            self._forget(raw_key, loc)
+            self._forget(raw(key), loc)
             raise ObjectNotFound(f"the replica of {key} here is damaged") from None
         return found.data
 
@@ -120,9 +123,7 @@ class ContainerStore:
 
     def time_of(self, key: str) -> float | None:
         """When ``key``'s record was written (its header), or None when it is not here."""
-        with self.lock:
-            loc = self.index.get(raw(key))
-            container = self.files.get(unpack(loc)[0]) if loc is not None else None
+        container, loc = self.record_of(key)
         if container is None:
             return None
         _, offset, _ = unpack(loc)

@@ -6,6 +6,7 @@ from flask import Flask
 from chapter01_single.app import add_resource
 from chapter08_maintenance.data_server import app as chapter8
 from final import config as settings
+from final.containers.inventory import InventoryView, usage
 from final.containers.server import Compactor, ContainerShardStore, LocateListener
 from final.containers.store import ContainerStore
 from final.containers.views import ContainersView, FastPath
@@ -24,7 +25,8 @@ class Parts(chapter8.Parts):
                                                        self.config["COMPACT_INTERVAL"]))
 
     def health(self) -> dict:
-        return {"containers": vars(self.containers.stats())}
+        return {"containers": vars(self.containers.stats()),
+                **usage(self.config["STORAGE_ROOT"], self.store)}
 
     def workers(self) -> list:
         return [self.containers, self.compactor] + super().workers()
@@ -33,6 +35,7 @@ class Parts(chapter8.Parts):
         app = super().app()
         add_resource(app, ContainersView, containers=self.containers, limit=self.config["SMALL_OBJECT_LIMIT"],
                      compactor=self.compactor)
+        add_resource(app, InventoryView, store=self.store)
         app.wsgi_app = FastPath(app.wsgi_app, self.containers, self.config["SMALL_OBJECT_LIMIT"])
         return app
 
