@@ -23,7 +23,7 @@ from final.s3.errors import InvalidAccessKeyId, S3Error, error, from_storage
 
 log = logging.getLogger(__name__)
 
-ALWAYS = ("healthz",)                      # the book's paths kept with BOOK_API=off
+ALWAYS = ("healthz", "ui")                # the book's paths kept with BOOK_API=off (and the web view's)
 PARAMETERS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "list-type", "continuation-token",
               "start-after", "fetch-owner", "x-id", *objects.OVERRIDES, *sigv4.PRESIGN_PARAMS,
               "X-Amz-Security-Token", "partNumber", "max-parts", "part-number-marker", "max-uploads", "key-marker",
@@ -56,11 +56,15 @@ ROUTES = {  # (method, bucket given, key given, subresource) -> handler
 }
 
 
-class Gateway:
-    """S3 in front of an api server's book routes."""
+EVENTS = {objects.put: "ObjectCreated:Put", copy: "ObjectCreated:Copy",
+          multipart.complete: "ObjectCreated:CompleteMultipartUpload", objects.delete: "ObjectRemoved:Delete"}
 
-    def __init__(self, store: Store, book_api: bool = True, clock=lambda: datetime.now(timezone.utc)):
-        self.store, self.book_api, self.clock = store, book_api, clock
+
+class Gateway:
+    """S3 in front of an api server's book routes; ``notify`` hears of each object created or removed."""
+
+    def __init__(self, store: Store, book_api: bool = True, clock=lambda: datetime.now(timezone.utc), notify=None):
+        self.store, self.book_api, self.clock, self.notify = store, book_api, clock, notify
         self.book_paths: set[str] = set()
 
     def install(self, app: Flask) -> None:
@@ -86,7 +90,7 @@ class Gateway:
         resource = request.path
         try:
             call = self.call(request_id)
-            response = self.dispatch(call)
+            response = self.perform(call)
         except S3Error as failure:
             response = answer(failure, resource, request_id)
         except ClientDisconnected:
@@ -129,7 +133,17 @@ class Gateway:
             raise InvalidAccessKeyId()
         return user, sigv4.check(signed, credentials, user.secret_key, self.store.region, self.clock())
 
-    def dispatch(self, call: Call) -> Response:
+    def perform(self, call: Call) -> Response:
+        """One S3 operation (the web view calls this too); an object created or removed is told."""
+        handler = self.route(call)
+        response = handler(self.store, call)
+        if handler in EVENTS and self.notify is not None and response.status_code < 300:
+            self.notify({"kind": EVENTS[handler], "bucket": call.bucket, "key": call.key, "user": call.user_name or "",
+                         "etag": (response.headers.get("ETag") or "").strip('"'), "request_id": call.request_id})
+        return response
+
+    def route(self, call: Call):
+        """The handler of ``call`` (S3's errors when there is none)."""
         unknown = [name for name in call.query if name not in PARAMETERS and name not in SUBRESOURCES]
         if unknown:
             raise error("NotImplemented", f"{unknown[0][:60]!r} is not implemented by this store")
@@ -144,7 +158,7 @@ class Gateway:
             raise error("InvalidRequest", "partNumber is given with an uploadId (UploadPart)")
         if handler is None:
             raise error("MethodNotAllowed")
-        return handler(self.store, call)
+        return handler
 
 
 def answer(failure: S3Error, resource: str, request_id: str) -> Response:
