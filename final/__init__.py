@@ -16,6 +16,9 @@ Wings:
   over the ``Objects`` pipeline and the catalog; multipart upload, whose Complete moves no byte
   (issue 21).
 - ``cli``: ``objstore``, the command-line client (issue 21): parallel transfers that resume.
+- ``web``: the web view at ``/ui/`` (issue 22): sign-in with S3 keys, buckets and objects with
+  each object's shard map, uploads with a progress bar, the cluster's servers live, and a feed of
+  events (server-sent events over RabbitMQ's ``objectEvents``).
 
 Entry points (interfaces.md, "final/"): ``python -m final.data_server``, ``final.api_server``,
 ``final.delete_old_metadata``, ``final.delete_orphan_object``, ``final.object_scanner``,
@@ -26,7 +29,9 @@ Changed from chapter 8: the data server's store (``containers.server.ContainerSh
 files and container records), its locate reply (``"Replica"``), the api's pipeline
 (``containers.client.Objects``: small objects whole), locator (``containers.locate``) and metadata
 client (``containers.metadata``: replicas recorded, lean document calls, batched versions); the
-api server's every other path (``s3.gateway``); the tools learn about replicas, S3 keys and multipart parts
+api server's every other path (``s3.gateway``), its ``/ui/`` (``web``: api servers beat to each other
+on ``apiPeers``, the data servers' ``/healthz`` says their disks and ``/inventory/<key>`` what they hold
+of an object: ``containers.inventory``); the tools learn about replicas, S3 keys and multipart parts
 (``catalog.maintenance``), and ``delete_orphan_object`` expires stale uploads; the api server's
 entry point caps glibc's malloc arenas. Reused: everything else, from chapters 1-8.
 """

@@ -46,6 +46,7 @@ SETTINGS = CHAPTER8_SETTINGS + (
     Setting("S3_REGION", "us-east-1"),
     Setting("MULTIPART_MIN_PART", "5242880", positive),      # the smallest part of a multipart upload but the last
     Setting("BOOK_API", "on", switch),                       # off: the unauthenticated /objects/ … are 404
+    Setting("UI_SECRET_KEY", ""),                            # signs /ui/'s sessions; unset: derived from the users
 )
 
 
