@@ -27,10 +27,23 @@ ensure_python() {
     PY="$REPO/.venv/bin/python"
   fi
   local stamp="$REPO/.venv-installed"
-  if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ] || ! "$PY" -c "import chapter01_single, flask, pika, elasticsearch, numpy, pytest, pytest_timeout" 2>/dev/null; then
+  if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ] || ! "$PY" -c "import chapter01_single, flask, flask_wtf, pika, elasticsearch, numpy, pytest, pytest_timeout, selenium" 2>/dev/null; then
     echo "installing the project and its dependencies (pip)" >&2
     "$PY" -m pip install -q --upgrade pip >&2
     "$PY" -m pip install -q -e "$REPO[test]" >&2 || { echo "pip install failed" >&2; return 1; }
     touch "$stamp"
+  fi
+}
+# Debian's Chromium and its driver: the web view's tests drive them (tests/final/test_web.py);
+# nothing is downloaded at test time. Installed by the test command, as root, like the services.
+ensure_browser() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium and chromium-driver with apt-get (the web view's browser tests)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null </dev/null \
+      || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null </dev/null; } \
+      || echo "could not install chromium: the web view's browser tests will fail and say so" >&2
+  else
+    echo "chromium is missing: sudo apt-get install -y chromium chromium-driver (the web view's browser tests)" >&2
   fi
 }

@@ -6,6 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 ensure_python
+ensure_browser
 cd "$REPO"
 export PATH="$(dirname "$PY"):$PATH"     # README walk-throughs call plain `python`
 # note which services were down, so that exactly those are stopped again at the end

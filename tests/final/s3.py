@@ -48,6 +48,13 @@ def bucket_name(tag: str = "b") -> str:
     return f"{tag}-{uuid.uuid4().hex[:12]}"
 
 
+def new_bucket(client, tag: str = "b") -> str:
+    """A new bucket of ``client``'s user; its name."""
+    name = bucket_name(tag)
+    client.create_bucket(Bucket=name)
+    return name
+
+
 def signed(front: str, method: str, path: str, *, user: str = "objstore", body: bytes = b"", headers=None,
            query: str = "", payload: str | None = None, when: datetime | None = None) -> requests.Response:
     """``method`` ``path`` (already URL-encoded) signed by MinIO's signer for ``user``."""

@@ -28,9 +28,7 @@ BIG_PART = (2 << 20) + 5           # past SMALL_OBJECT_LIMIT: 4+2 shard files
 
 @pytest.fixture(scope="module")
 def bucket(alice):
-    name = s3.bucket_name("multipart")
-    alice.create_bucket(Bucket=name)
-    return name
+    return s3.new_bucket(alice, "multipart")
 
 
 def md5(data: bytes) -> str:
