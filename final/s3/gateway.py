@@ -30,6 +30,9 @@ PARAMETERS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "lis
               "upload-id-marker"}
 SUBRESOURCES = {"acl", "location", "delete", "uploads", "uploadId"}
 MAX_HEADERS = 8192                        # bytes of headers, as S3 allows
+# A stored page a browser opens runs in an origin of its own (its scripts still run): it shares this
+# server's origin with the web view (/ui/), whose pages it must never read nor act on as their user.
+STORED_CONTENT = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads"
 
 ROUTES = {  # (method, bucket given, key given, subresource) -> handler
     ("GET", False, False, None): buckets.list_buckets,
@@ -102,6 +105,9 @@ class Gateway:
             response = answer(error("InternalError", "We encountered an internal error. Please try again."),
                               resource, request_id)
         response.headers["x-amz-request-id"] = request_id
+        if request.method == "GET" and response.status_code < 300:
+            response.headers.setdefault("Content-Security-Policy", STORED_CONTENT)
+            response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
     def call(self, request_id: str) -> Call:
