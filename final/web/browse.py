@@ -44,20 +44,21 @@ def buckets():
 
 @blueprint.post("/buckets")
 def create_bucket():
-    name = request.form.get("name", "")
+    name = named(request.form.get("name", ""))
     s3("PUT", name)
     return redirect(url_for("browse.bucket", name=name))
 
 
 @blueprint.post("/buckets/delete")
 def delete_bucket():
-    s3("DELETE", request.form.get("name", ""))
+    s3("DELETE", named(request.form.get("name", "")))
     return redirect(url_for("browse.buckets"))
 
 
 @blueprint.get("/bucket")
 def bucket():
-    name, prefix, after = (request.args.get(k, "") for k in ("name", "prefix", "after"))
+    name = named(request.args.get("name", ""))
+    prefix, after = request.args.get("prefix", ""), request.args.get("after", "")
     query = {"list-type": "2", "delimiter": "/", "prefix": prefix, "max-keys": str(PAGE)}
     s3("GET", name, query=query)                   # the ACL check (and the bucket's existence)
     page = web().store.keys.listing(name, prefix, after, "/", PAGE)
@@ -68,7 +69,7 @@ def bucket():
 
 @blueprint.get("/object")
 def object_page():
-    name, key = request.args.get("bucket", ""), request.args.get("key", "")
+    name, key = target(request.args)
     head = s3("HEAD", name, key)                   # the ACL check
     record = web().store.keys.head(name, key)
     if record is None:
@@ -83,7 +84,7 @@ def object_page():
 
 @blueprint.get("/download")
 def download():
-    name, key = request.args.get("bucket", ""), request.args.get("key", "")
+    name, key = target(request.args)
     response = s3("GET", name, key)
     filename = key.rsplit("/", 1)[-1] or "object"
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
@@ -93,7 +94,7 @@ def download():
 
 @blueprint.post("/object/delete")
 def delete_object():
-    name, key = request.form.get("bucket", ""), request.form.get("key", "")
+    name, key = target(request.form)
     s3("DELETE", name, key)
     return redirect(url_for("browse.bucket", name=name, prefix=key.rpartition("/")[0] + "/" if "/" in key else ""))
 
@@ -135,9 +136,20 @@ def abort_upload():
     return {"aborted": True}
 
 
-def target() -> tuple[str, str]:
-    """(bucket, key) an upload goes to."""
-    return request.args.get("bucket", ""), request.args.get("key", "")
+def target(given=None) -> tuple[str, str]:
+    """(bucket, key) named by ``given`` (the query string unless said): both are needed, as an S3
+    call without a key is another call (DELETE of a bucket, PUT of a bucket)."""
+    given = request.args if given is None else given
+    key = given.get("key", "")
+    if not key:
+        raise error("InvalidArgument", "an object key is needed")
+    return named(given.get("bucket", "")), key
+
+
+def named(bucket: str) -> str:
+    if not bucket:
+        raise error("InvalidBucketName", "a bucket name is needed")
+    return bucket
 
 
 def content_type() -> dict:

@@ -201,6 +201,7 @@ class TestBrowser:
         open_page(browser, front, "/ui/cluster")
         wait(browser, lambda d: card(d, server.address) is not None, "its card")
         assert card(browser, server.address).get_attribute("data-state") == "live"
+        screenshot(browser, "cluster")
         try:
             os.killpg(server.pid, signal.SIGKILL)
             wait(browser, lambda d: (c := card(d, server.address)) is None or c.get_attribute("data-state") == "stale",
@@ -279,6 +280,16 @@ class TestBrowser:
             browser.switch_to.alert.text
         assert csp_violations(browser) == []
 
+    def test_a_stored_page_opened_in_the_browser_cannot_read_the_web_view(self, browser, front, bucket, alice):
+        page = (b"<html><head><title>waiting</title></head><body><script>"
+                b"fetch('/ui/buckets', {credentials: 'include'}).then(r => r.text())"
+                b".then(t => { document.title = t.includes('csrf-token') ? 'read the web view' : 'got no page'; })"
+                b".catch(() => { document.title = 'refused'; });</script></body></html>")
+        alice.put_object(Bucket=bucket, Key="evil.html", Body=page, ContentType="text/html", ACL="public-read")
+        open_page(browser, front, f"/{bucket}/evil.html")
+        wait(browser, lambda d: d.title != "waiting", "the stored page's script to run")
+        assert browser.title in ("refused", "got no page")
+
     def test_a_forged_form_without_the_csrf_token_is_refused(self, browser, front, bucket, alice):
         alice.put_object(Bucket=bucket, Key="keep.txt", Body=b"keep")
         form = (f'<form method="post" action="http://{front}/ui/object/delete"><input name="bucket" value="{bucket}">'
@@ -346,6 +357,48 @@ class TestAccess:
         second = http.get(f"http://{front}{following}").text
         assert re.findall(r'class="key"><a[^>]*>(k\d+)<', second) == [f"k{i:03d}" for i in range(50, 60)]
         assert 'id="next-page"' not in second
+
+
+BAD_INPUT = [
+    ("GET", "/ui/bucket", {"name": "no-such-bucket-here"}, None),
+    ("GET", "/ui/bucket", {"name": "UPPER_case!"}, None),
+    ("GET", "/ui/bucket", {}, None),
+    ("GET", "/ui/object", {"bucket": "{bucket}"}, None),
+    ("GET", "/ui/object", {"bucket": "{bucket}", "key": "x" * 2000}, None),
+    ("GET", "/ui/object", {"bucket": "{bucket}", "key": "nul\x00key"}, None),
+    ("GET", "/ui/download", {"bucket": "{bucket}", "key": "missing"}, None),
+    ("POST", "/ui/buckets", {}, {"name": ""}),
+    ("POST", "/ui/buckets", {}, {"name": "a" * 300}),
+    ("POST", "/ui/buckets/delete", {}, {"name": "no-such-bucket-here"}),
+    ("POST", "/ui/object/delete", {}, {"bucket": "", "key": ""}),
+    ("PUT", "/ui/api/object", {"bucket": "{bucket}"}, b"no key"),
+    ("PUT", "/ui/api/uploads/part", {"bucket": "{bucket}", "key": "k", "upload_id": "nope", "part": "²"}, b"x"),
+    ("POST", "/ui/api/uploads/complete", {"bucket": "{bucket}", "key": "k", "upload_id": "nope"}, b"[1, 2]"),
+    ("POST", "/ui/api/uploads/complete", {"bucket": "{bucket}", "key": "k", "upload_id": "nope"}, b'{"parts": [{}]}'),
+    ("POST", "/ui/api/uploads/abort", {"bucket": "{bucket}", "key": "k", "upload_id": "nope"}, None),
+]
+
+
+@pytest.mark.parametrize("method, path, query, body", BAD_INPUT)
+def test_bad_input_to_the_web_view_is_a_clear_4xx(front, bucket, method, path, query, body):
+    http, token = session(front)
+    query = {name: value.replace("{bucket}", bucket) for name, value in query.items()}
+    sent = {"data": body} if isinstance(body, (bytes, dict)) else {}
+    if isinstance(body, dict):
+        sent["data"] = {**body, "csrf_token": token}
+    answer = http.request(method, f"http://{front}{path}", params=query, headers={"X-CSRFToken": token},
+                          timeout=40, **sent)
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text[:300])
+
+
+def test_an_action_without_a_key_never_acts_on_the_bucket(front, alice):
+    name = s3.new_bucket(alice, "webnokey")
+    http, token = session(front)
+    for method, path in (("POST", "/ui/object/delete"), ("PUT", "/ui/api/object"), ("GET", "/ui/download")):
+        answer = http.request(method, f"http://{front}{path}", params={"bucket": name, "key": ""},
+                              data={"bucket": name, "key": "", "csrf_token": token}, headers={"X-CSRFToken": token})
+        assert answer.status_code == 400 and "ListBucketResult" not in answer.text, (path, answer.text[:200])
+    alice.head_bucket(Bucket=name)                       # still there: DELETE /<bucket> was never called
 
 
 class TestFeed:

@@ -45,6 +45,7 @@ def sign_in(driver, front: str, user: str = "alice") -> None:
     driver.get(f"http://{front}/ui/signin")
     driver.find_element(By.NAME, "access_key").send_keys(access)
     driver.find_element(By.NAME, "secret_key").send_keys(secret)
+    screenshot(driver, "signin")
     driver.find_element(By.CSS_SELECTOR, "#signin button").click()
     wait(driver, lambda d: d.find_element(By.ID, "user").text == user, "signed in")
 
