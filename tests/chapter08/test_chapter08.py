@@ -243,7 +243,8 @@ class TestDeleteOrphanObject:
         for path in shard_files(cluster, data).values():
             os.utime(path, (old, old))
         with concurrent.futures.ThreadPoolExecutor(7) as pool:
-            put = pool.submit(slow_put, client, "t8-pin-second", data, 15)
+            # (six tool runs at once: 15 s of PUT was too short for them on a busy 2-core machine)
+            put = pool.submit(slow_put, client, "t8-pin-second", data, 30)
             time.sleep(1)          # the PUT has found the content; its body is not all there yet
             runs = list(pool.map(lambda server: tool(cluster, "delete_orphan_object", server, ORPHAN_GRACE="0"),
                                  cluster.data_servers))
