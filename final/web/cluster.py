@@ -63,11 +63,16 @@ class PeerBeat(AmqpWorker):
     def serve(self, channel) -> None:
         channel.exchange_declare(PEER_EXCHANGE, exchange_type="fanout", durable=True)
         consume(channel, own_queue(channel, PEER_EXCHANGE), lambda a, _props: self.peers.beat(a), parse_address)
+        due = time.monotonic()
         while not self.stopping.is_set():
-            publish(channel, PEER_EXCHANGE, "", self.address)
-            for servers in self.watched:
-                servers.live()                  # joins and leaves are told as they happen
-            self.pump(self.interval)
+            if time.monotonic() >= due:
+                publish(channel, PEER_EXCHANGE, "", self.address)
+                for servers in self.watched:
+                    servers.live()              # joins and leaves are told as they happen
+                due = max(due + self.interval, time.monotonic())
+            # (pika returns from pump as soon as a message came, this server's own beat too: the beat
+            # keeps its own clock, or each beat would send the next at once)
+            self.pump(max(due - time.monotonic(), 0.01))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -51,7 +52,9 @@ def sign_in(driver, front: str, user: str = "alice") -> None:
 
 
 def wait(driver, condition, what: str, timeout: float = 20):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, f"waited {timeout} s for {what}")
+    """Until ``condition(driver)``; an element htmx swapped out meanwhile is looked for again."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)) \
+        .until(condition, f"waited {timeout} s for {what}")
 
 
 def screenshot(driver, name: str) -> Path:
