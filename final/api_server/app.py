@@ -58,8 +58,8 @@ class Parts(chapter8.Parts):
         expiry, interval = self.config["HEARTBEAT_EXPIRY"], self.config["HEARTBEAT_INTERVAL"]
         stale_after = min(1.5 * interval + 0.2, 0.75 * expiry)      # a beat missed, well before it is forgotten
         cluster = Cluster(self.address(), self.servers, self.peers, stale_after, self.feed)
-        return Web(self.s3, gateway, cluster, self.feed, lambda hash: survey(self.servers.live(), digest.key(hash)),
-                   self.config["UI_SECRET_KEY"])
+        return Web(self.s3, gateway, cluster, self.feed,
+                   lambda hashes: survey(self.servers.live(), [digest.key(h) for h in hashes]), self.config["UI_SECRET_KEY"])
 
     def workers(self) -> list:
         beat = PeerBeat(self.config["RABBITMQ_SERVER"], self.address(), self.config["HEARTBEAT_INTERVAL"],

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import requests
 from flask import Response
@@ -27,8 +27,10 @@ from final.containers.store import unpack
 
 VERIFY_LIMIT = 64 << 20          # bytes of one shard file checked on a page view
 TIMEOUT = 3.0                    # seconds a survey waits for one data server
+VERDICTS = 4096                  # shard checks remembered (by file name, time and size)
 
 _asks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="inventory")
+_verdicts: dict[tuple, str] = {}
 
 
 class InventoryView(Resource):
@@ -50,19 +52,27 @@ def shard_state(store, filename: str) -> dict:
     match = store.pattern.match(filename)
     path = store.objects / filename
     try:
-        size = path.stat().st_size
+        stat = path.stat()
     except FileNotFoundError:
         return {"file": filename, "index": int(match.group("index")), "state": "missing"}
-    state, checked = "present", size <= VERIFY_LIMIT
-    if checked:
-        try:
-            with store.reader(path) as file:
-                shard_key, _ = summarize(file)
-        except Exception:                     # e.g. a packed shard that no longer decompresses
-            shard_key = None
-        state = "present" if shard_key == match.group("shard") else "corrupt"
+    size, checked = stat.st_size, stat.st_size <= VERIFY_LIMIT
+    state = _checked(store, path, (filename, stat.st_mtime_ns, size), match.group("shard")) if checked else "present"
     return {"file": filename, "index": int(match.group("index")), "form": "packed" if match.group("form") else "plain",
             "size": size, "state": state, "checked": checked}
+
+
+def _checked(store, path, version: tuple, shard_key: str) -> str:
+    """``present`` or ``corrupt``: the shard hashed (once per file version: a page view again reads nothing)."""
+    if version not in _verdicts:
+        try:
+            with store.reader(path) as file:
+                found, _ = summarize(file)
+        except Exception:                     # e.g. a packed shard that no longer decompresses
+            found = None
+        if len(_verdicts) >= VERDICTS:
+            _verdicts.clear()
+        _verdicts[version] = "present" if found == shard_key else "corrupt"
+    return _verdicts[version]
 
 
 def replica_state(containers, key: str) -> dict | None:
@@ -89,10 +99,23 @@ def usage(root, store) -> dict:
     return {"disk": {"total": disk.total, "used": disk.used, "free": disk.free}, "shard_files": shard_files}
 
 
-def survey(servers: list[str], key: str) -> dict:
-    """What every one of ``servers`` holds of ``key``: ``shards`` (index → pieces, each with its
+def survey(servers: list[str], keys: list[str]) -> list[dict]:
+    """What every one of ``servers`` holds of each of ``keys``, all asked at once, answered within
+    ``TIMEOUT`` and a second whatever hangs: per key, ``shards`` (index → pieces, each with its
     server), ``replicas`` (records with their servers) and ``silent`` (servers that did not answer)."""
-    answers = dict(zip(servers, _asks.map(lambda server: _ask(server, key), servers)))
+    asked = {(server, key): _asks.submit(_ask, server, key) for key in keys for server in servers}
+    wait(asked.values(), TIMEOUT + 1)
+    return [_gather({server: _answer(asked[server, key]) for server in servers}) for key in keys]
+
+
+def _answer(future) -> dict | None:
+    if not future.done():
+        future.cancel()
+        return None
+    return future.result()
+
+
+def _gather(answers: dict) -> dict:
     shards = {index: [] for index in range(rs.ALL_SHARDS)}
     replicas, silent = [], sorted(server for server, answer in answers.items() if answer is None)
     for server, answer in sorted((s, a) for s, a in answers.items() if a is not None):

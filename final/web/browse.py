@@ -8,6 +8,7 @@ token in a header). A download is an attachment with a sandboxing policy: a stor
 as this site.
 """
 import base64
+from collections import deque
 from urllib.parse import quote
 
 from flask import redirect, render_template, request, url_for
@@ -59,8 +60,7 @@ def delete_bucket():
 def bucket():
     name = named(request.args.get("name", ""))
     prefix, after = request.args.get("prefix", ""), request.args.get("after", "")
-    query = {"list-type": "2", "delimiter": "/", "prefix": prefix, "max-keys": str(PAGE)}
-    s3("GET", name, query=query)                   # the ACL check (and the bucket's existence)
+    s3("GET", name, query={"list-type": "2", "max-keys": "0"})     # the ACL check (and the bucket's existence)
     page = web().store.keys.listing(name, prefix, after, "/", PAGE)
     entries = [(r.name.split("/", 1)[1], r) for r in page.keys]
     return render_template("bucket.html", name=name, prefix=prefix, page=page, part=PART,
@@ -74,7 +74,10 @@ def object_page():
     record = web().store.keys.head(name, key)
     if record is None:
         raise error("NoSuchKey")
-    versions = [v for v, _ in zip(web().store.keys.versions(f"{name}/{key}"), range(1000))][-VERSIONS:][::-1]
+    bucket = web().store.buckets.get(name)
+    created = bucket.created if bucket else 0          # a name's versions from before: another owner's
+    versions = [v for v in deque(web().store.keys.versions(f"{name}/{key}"), maxlen=VERSIONS) if v.modified >= created]
+    versions.reverse()
     listed = manifest.parts(record)
     sha256 = "" if listed else base64.b64decode(record.hash).hex()
     return render_template("object.html", bucket=name, key=key, record=record, versions=versions, sha256=sha256,
@@ -167,9 +170,9 @@ def shard_maps(record) -> list[dict]:
     """Where the object's content is: one map, or one per part (the first ``MAPPED_PARTS``)."""
     listed = manifest.parts(record)
     pieces = [manifest.part_record(record, p) for p in listed[:MAPPED_PARTS]] if listed else [record]
-    live = web().cluster.data.live()
-    return [dict(layout(web().survey(piece.hash), piece.replicas, live), part=number if listed else None,
-                 size=piece.size) for number, piece in enumerate(pieces, 1)]
+    live, found = web().cluster.data.live(), web().survey([piece.hash for piece in pieces])
+    return [dict(layout(where, piece.replicas, live), part=number if listed else None, size=piece.size)
+            for number, (piece, where) in enumerate(zip(pieces, found), 1)]
 
 
 def layout(found: dict, replicas: tuple, live: list[str]) -> dict:

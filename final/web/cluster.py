@@ -8,6 +8,7 @@ sweeps both lists every beat, so a server that stopped is seen leaving even when
 A card turns stale once its server missed a beat (``stale_after``) and goes when chapter 2
 forgets it (``HEARTBEAT_EXPIRY``). A data server's disk and counts are its ``/healthz``.
 """
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,19 +30,23 @@ class WatchedServers(DataServers):
     def __init__(self, expiry: float, on_change=None, clock=time.monotonic):
         super().__init__(expiry, clock)
         self.on_change = on_change or (lambda kind, address: None)
+        self._known: set[str] = set()          # the servers told as joined and not yet as left
+        self._telling = threading.Lock()
 
     def beat(self, address: str) -> None:
-        with self._lock:
-            new = address not in self._heard
         super().beat(address)
+        with self._telling:
+            new = address not in self._known
+            self._known.add(address)
         if new:
             self.on_change("ServerJoined", address)
 
     def live(self) -> list[str]:
-        with self._lock:
-            known = set(self._heard)
         live = super().live()
-        for address in sorted(known - set(live)):
+        with self._telling:                    # two sweeps at once tell a leave once
+            gone = self._known - set(live)
+            self._known -= gone
+        for address in sorted(gone):
             self.on_change("ServerLeft", address)
         return live
 
@@ -99,10 +104,11 @@ class Cluster:
 
     def __init__(self, me: str, data: WatchedServers, peers: WatchedServers, stale_after: float, feed):
         self.me, self.data, self.peers, self.stale_after, self.feed = me, data, peers, stale_after, feed
+        self._health: tuple[float, dict] = (0.0, {})     # (when, address -> /healthz): every viewer's poll shares it
 
     def cards(self) -> dict[str, list[Card]]:
         data = self.data.ages()
-        health = dict(zip(data, _asks.map(_health, data)))
+        health = self.health(sorted(data))
         peers = self.peers.ages()
         peers.setdefault(self.me, 0.0)             # this server, even before its first beat came back
         return {
@@ -110,6 +116,15 @@ class Cluster:
             "data": [Card(a, "data", age, age > self.stale_after, health[a],
                           self.feed.recent(3, "ShardRepaired", a)) for a, age in sorted(data.items())],
         }
+
+
+    def health(self, addresses: list[str]) -> dict:
+        """Each data server's ``/healthz``, asked at most once a second whoever looks."""
+        asked, known = self._health
+        if time.monotonic() - asked > HEALTH_TIMEOUT or set(addresses) - set(known):
+            known = dict(zip(addresses, _asks.map(_health, addresses)))
+            self._health = (time.monotonic(), known)
+        return {address: known.get(address) for address in addresses}
 
 
 def _health(address: str) -> dict | None:

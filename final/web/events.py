@@ -96,4 +96,6 @@ def parse_event(value) -> dict:
         kind = FIELDS.get(name)
         if kind is None or not isinstance(item, (int, float) if kind is float else kind) or isinstance(item, bool):
             raise ValueError(f"bad field {name!r}")
+    if not 0 <= value.get("time", 0) < 2 ** 33:         # NaN is neither
+        raise ValueError("bad time")
     return value

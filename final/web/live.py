@@ -13,6 +13,7 @@ import time
 
 from flask import Response, current_app, render_template, request, stream_with_context
 
+from chapter01_single.errors import StorageError
 from final.s3.errors import S3Error
 from final.web.site import new_blueprint, s3, web
 
@@ -39,14 +40,15 @@ def cards():
 @blueprint.get("/events")
 def events():
     feed, shown = web().feed, Readable()
+    last = feed.last                           # first: an event added meanwhile comes by the stream
     return render_template("events.html", events=[e for e in feed.recent(SHOWN * 4) if shown(e)][:SHOWN],
-                           last=feed.last)
+                           last=last)
 
 
 @blueprint.get("/events/stream")
 def stream():
     start = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    after = int(start) if start.isdigit() and len(start) < 19 else 0
+    after = min(int(start), web().feed.last) if start.isdigit() and len(start) < 19 else 0   # (another server's)
     template = current_app.jinja_env.get_template("_event.html")
     if not _streams.acquire(blocking=False):
         return Response("too many open event streams; try again soon\n", 503, {"Retry-After": "5"},
@@ -87,6 +89,6 @@ class Readable:
         if bucket not in self.buckets:
             try:
                 self.buckets[bucket] = s3("HEAD", bucket).status_code == 200
-            except S3Error:
+            except (S3Error, StorageError):        # (the feed is in memory: a catalog outage hides, never fails)
                 self.buckets[bucket] = False
         return self.buckets[bucket]

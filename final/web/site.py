@@ -38,7 +38,7 @@ class Web:
     gateway: object            # the S3 wing's Gateway: ``perform(call)`` is one S3 operation
     cluster: object            # cluster.Cluster
     feed: object               # events.EventLog
-    survey: object             # hash -> where its pieces are (containers.inventory.survey over live servers)
+    survey: object             # hashes -> where their pieces are (containers.inventory.survey over live servers)
     secret: str = ""           # signs the session cookie and CSRF tokens (UI_SECRET_KEY)
 
     def install(self, app: Flask) -> None:
@@ -64,7 +64,10 @@ def new_blueprint(name: str, import_name: str, **options) -> Blueprint:
 
 
 def clock(seconds: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds or 0))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds or 0))
+    except (OverflowError, ValueError, OSError):
+        return "?"
 
 
 def size(count: int) -> str:

@@ -242,14 +242,16 @@ class TestBrowser:
         open_page(browser, front, "/ui/events")
         lost.unlink()
         assert alice.get_object(Bucket=bucket, Key="repaired.bin")["Body"].read() == data
-        wait(browser, lambda d: key_of(data) in " ".join(
+        told = f"shard 1 of an object rebuilt by a GET on {holder}"
+        wait(browser, lambda d: told in " ".join(
             e.text for e in d.find_elements(By.CSS_SELECTOR, '#feed li[data-kind="ShardRepaired"]')),
             "the repair in the feed (no reload)")
+        assert key_of(data) not in browser.page_source      # whose content it is stays unsaid
         screenshot(browser, "events-repair")
         wait_until(lambda: any((Path(p.root) / "objects").glob(f"{key_of(data)}.1.*") for p in cluster.data_servers),
                    20, what="the shard to be rewritten")
         open_page(browser, front, "/ui/cluster")
-        wait(browser, lambda d: key_of(data) in card(d, holder).text, "the repair on the server's card")
+        wait(browser, lambda d: "shard 1 of an object" in card(d, holder).text, "the repair on the server's card")
 
     def test_uploads_and_deletes_through_either_api_server_appear_live_in_the_feed(self, browser, front, cluster,
                                                                                      bucket):
@@ -340,6 +342,26 @@ class TestAccess:
         assert http.get(f"{base}/bucket", params={"name": name}).status_code == 403
         assert name not in http.get(f"{base}/events").text             # alice's uploads are hers to see
         assert name in session(front, "alice")[0].get(f"{base}/events").text
+
+    def test_an_objects_page_shows_no_version_from_before_its_bucket(self, front, alice, bob):
+        name = s3.new_bucket(alice, "webold")
+        alice.put_object(Bucket=name, Key="plan.txt", Body=b"alice's plan")
+        alice.delete_object(Bucket=name, Key="plan.txt")
+        alice.delete_bucket(Bucket=name)
+        bob.create_bucket(Bucket=name)
+        bob.put_object(Bucket=name, Key="plan.txt", Body=b"bob's")
+        http, _ = session(front, "bob")
+        page = http.get(f"http://{front}/ui/object", params={"bucket": name, "key": "plan.txt"}).text
+        table = page[page.index('id="versions"'):]
+        assert len(re.findall(r"<tr><td>", table)) == 1                  # bob's version only
+        assert base64.b64encode(hashlib.sha256(b"bob's").digest()).decode() in table
+        assert base64.b64encode(hashlib.sha256(b"alice's plan").digest()).decode() not in page
+
+    def test_signing_in_needs_the_forms_csrf_token(self, front):
+        http = requests.Session()
+        http.get(f"http://{front}/ui/signin")
+        answer = http.post(f"http://{front}/ui/signin", data={"access_key": "alice-key", "secret_key": "alice-secret"})
+        assert answer.status_code == 400 and 'data-code="CSRFRefused"' in answer.text
 
     def test_a_download_is_an_attachment_that_never_runs_as_this_site(self, front, bucket, alice):
         alice.put_object(Bucket=bucket, Key="page.html", Body=b"<script>alert(1)</script>", ContentType="text/html")
