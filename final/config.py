@@ -35,6 +35,24 @@ def ratio(text: str) -> float:
     return value
 
 
+def log_format(text: str) -> str:
+    if text not in ("text", "json"):
+        raise ValueError("text or json")
+    return text
+
+
+def day(text: str) -> float:
+    value = seconds(text)
+    if value <= 0:
+        raise ValueError("more than 0 seconds")
+    return value
+
+
+def hosts(text: str) -> frozenset:
+    """``host`` (any port) or ``host:port`` entries, lower-cased."""
+    return frozenset(item.strip().lower() for item in text.split(",") if item.strip())
+
+
 SETTINGS = CHAPTER8_SETTINGS + (
     Setting("SMALL_OBJECT_LIMIT", "1048576", small_limit),   # objects this small are kept as 3 replicas
     Setting("CONTAINER_SIZE", "1073741824", size),           # a data server starts a new container past this
@@ -47,6 +65,10 @@ SETTINGS = CHAPTER8_SETTINGS + (
     Setting("MULTIPART_MIN_PART", "5242880", positive),      # the smallest part of a multipart upload but the last
     Setting("BOOK_API", "on", switch),                       # off: the unauthenticated /objects/ … are 404
     Setting("UI_SECRET_KEY", ""),                            # signs /ui/'s sessions; unset: derived from the users
+    Setting("LOG_FORMAT", "text", log_format),               # json: one JSON object per log line
+    Setting("LIFECYCLE_INTERVAL", "3600", seconds),          # python -m final.lifecycle: between runs
+    Setting("LIFECYCLE_DAY_SECONDS", "86400", day),          # a lifecycle rule's "day" (tests shorten it)
+    Setting("WEBHOOK_ALLOWED_HOSTS", "", hosts),             # the only hosts notification webhooks may call
 )
 
 

@@ -18,7 +18,9 @@ from final.s3.context import Store
 from final.s3.gateway import Gateway
 from final.s3.users import Users
 from final.web.cluster import Cluster, PeerBeat, WatchedServers
-from final.web.events import EventBus, EventLog
+from final.events.announce import Announcer
+from final.events.bus import EventBus
+from final.web.events import EventLog, listener
 from final.web.site import Web
 
 
@@ -34,7 +36,7 @@ class Parts(chapter8.Parts):
     maintenance_class = MaintenanceMetadata     # the tools' metadata client: S3 keys refer to content too
 
     feed = cached_property(lambda self: EventLog())
-    bus = cached_property(lambda self: EventBus(self.config["RABBITMQ_SERVER"], self.feed))
+    bus = cached_property(lambda self: EventBus(self.config["RABBITMQ_SERVER"], listener(self.feed)))
     servers = cached_property(lambda self: WatchedServers(self.config["HEARTBEAT_EXPIRY"], self.told("data")))
     peers = cached_property(lambda self: WatchedServers(self.config["HEARTBEAT_EXPIRY"], self.told("api")))
     objects = cached_property(lambda self: self.objects_class(
@@ -45,7 +47,7 @@ class Parts(chapter8.Parts):
         self.objects, LeanBuckets(self.config["ES_SERVER"], f"{self.config['ES_INDEX']}-buckets"),
         Keys(self.config["ES_SERVER"], self.config["ES_INDEX"]), Users.from_config(self.config),
         self.config["S3_REGION"], Uploads(self.config["ES_SERVER"], self.config["ES_INDEX"]),
-        self.config["MULTIPART_MIN_PART"]))
+        self.config["MULTIPART_MIN_PART"], self.config["WEBHOOK_ALLOWED_HOSTS"]))
 
     def told(self, role: str):
         """What this server tells its own feed when a server of ``role`` joins or leaves."""
@@ -68,7 +70,7 @@ class Parts(chapter8.Parts):
 
     def app(self) -> Flask:
         app = super().app()
-        gateway = Gateway(self.s3, self.config["BOOK_API"], notify=self.bus.publish)
+        gateway = Gateway(self.s3, self.config["BOOK_API"], notify=Announcer(self.bus, self.config["S3_REGION"]))
         self.web(gateway).install(app)
         gateway.install(app)                 # after the web view: its /ui/ is a route, not a bucket
         return app

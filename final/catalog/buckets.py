@@ -1,7 +1,8 @@
 """Buckets in Elasticsearch: one document per bucket, read by id (real time), in ``<ES_INDEX>-buckets``.
 
-A bucket has a name (S3's rules, below), an owner (the user who created it), an ACL and a
-location. Creating one is ``_create`` (409 if the name is taken: ``BucketAlreadyExists``, or
+A bucket has a name (S3's rules, below), an owner (the user who created it), an ACL, a
+location, and the configurations of its lifecycle rules and event notifications (issue 23; JSON,
+not indexed). Creating one is ``_create`` (409 if the name is taken: ``BucketAlreadyExists``, or
 ``BucketAlreadyOwnedByYou``); deleting one is allowed only when no key is listed in it.
 """
 import re
@@ -10,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
-from chapter03_metadata.common.es import TIMEOUT, errors
+from chapter03_metadata.common.es import MAX_ATTEMPTS, TIMEOUT, MetadataUnavailable, errors
 from final.containers.metadata import LeanDocuments
 from final.catalog.acl import Acl
 
@@ -19,7 +20,10 @@ RESERVED = {"objects", "locate", "versions", "temp", "healthz", "metrics", "ui",
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 MAPPING = {"properties": {"name": {"type": "keyword"}, "owner": {"type": "keyword"},
                           "created": {"type": "double"}, "location": {"type": "keyword"},
-                          "acl": {"type": "object", "enabled": False}}}
+                          "acl": {"type": "object", "enabled": False},
+                          "lifecycle": {"type": "object", "enabled": False},
+                          "notification": {"type": "object", "enabled": False}}}
+CONFIGURATIONS = ("lifecycle", "notification")
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Bucket:
     created: float
     location: str = ""
     acl: dict = field(default_factory=dict)
+    lifecycle: dict = field(default_factory=dict)        # catalog.lifecycle's rules: {"rules": [...]}
+    notification: dict = field(default_factory=dict)     # events.targets' configuration: {"targets": [...]}
 
     @property
     def access(self) -> Acl:
@@ -85,6 +91,26 @@ class Buckets:
         with errors():
             self.es.update(index=self.index, id=bucket.name, doc={"acl": acl.to_json()})
 
+    def set_configuration(self, bucket: Bucket, which: str, value: dict) -> bool:
+        """Replace the bucket's ``lifecycle`` or ``notification`` configuration ({}: none). The whole
+        document is written again, if unchanged since it was read (a partial update would merge {}
+        into the old value, and this Elasticsearch has no scripts); False when the bucket is gone."""
+        if which not in CONFIGURATIONS:
+            raise ValueError(which)
+        with errors():
+            self._ensure()
+            for _ in range(MAX_ATTEMPTS):
+                found = self.es.options(ignore_status=404).get(index=self.index, id=bucket.name)
+                if not found.get("found"):
+                    return False
+                try:
+                    self.es.index(index=self.index, id=bucket.name, document={**found["_source"], which: value},
+                                  if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"])
+                    return True
+                except ConflictError:
+                    continue
+        raise MetadataUnavailable("too many concurrent changes of one bucket; try again")
+
     def delete(self, name: str) -> None:
         with errors():
             try:
@@ -101,6 +127,9 @@ class Buckets:
             except Exception:           # created meanwhile by another api server
                 pass
         self.es.cluster.health(index=self.index, wait_for_status="green", timeout="30s")
+        # an index made before issue 23 learns the configurations' fields (not indexed either)
+        self.es.indices.put_mapping(index=self.index, properties={name: MAPPING["properties"][name]
+                                                                  for name in CONFIGURATIONS})
         self._ready = True
 
 

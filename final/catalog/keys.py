@@ -2,13 +2,14 @@
 
 An S3 object is a version of the name ``<bucket>/<key>`` in ``<ES_INDEX>-s3`` (apart from the book
 API's names, which no ACL guards), with final/'s record plus what S3 keeps of an object:
-``modified`` (its time) and ``info`` (ETag, content type, user metadata, stored headers, checksums,
+``modified`` (its time; a tombstone's too, since issue 23: when its predecessor stopped being current) and ``info`` (ETag, content type, user metadata, stored headers, checksums,
 owner, ACL; not indexed). A DELETE writes chapter 3's tombstone. Listing reads the heads in UTF-8
 binary order of their names (keyword order), after a refresh, so a key whose PUT or DELETE returned
 is listed, or not, by the very next request on either api server.
 """
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
 
 from chapter03_metadata.common import es as chapter3
 from final.containers import metadata as containers
@@ -77,13 +78,35 @@ class Keys(containers.Metadata):
                 {"term": {"name": f"{bucket}/{key}"}}, {"term": {"hash": hash}}]}})["hits"]["hits"]
         return self.record(hits[0]["_source"]) if hits else None
 
-    def remove(self, bucket: str, key: str) -> bool:
-        """Delete ``key`` (a tombstone); False when there was nothing to delete."""
-        try:
-            self.delete(f"{bucket}/{key}")
-            return True
-        except chapter3.ObjectNotFound:
-            return False
+    def remove(self, bucket: str, key: str) -> S3Version | None:
+        """Delete ``key``: its tombstone, None when there was nothing to delete."""
+        head = self.latest(f"{bucket}/{key}")
+        if head is None or head.deleted:
+            return None
+        return self.add_version(head.name, "", 0, modified=time.time())
+
+    def expire(self, record: S3Version) -> S3Version | None:
+        """A tombstone after ``record`` only while ``record`` is the newest version (a lifecycle
+        rule judged it): None when a newer version, or another worker's tombstone, came first."""
+        tombstone = self.record_class(record.name, record.version + 1, 0, "", modified=time.time())
+        with chapter3.errors():
+            if not self._create_doc(self.index, chapter3._version_id(record.name, tombstone.version),
+                                    asdict(tombstone)):
+                return None
+            self._advance_head(tombstone)
+        return tombstone
+
+    def all_versions(self, bucket: str, prefix: str = "") -> Iterator[S3Version]:
+        """Every version of every key of ``bucket`` under ``prefix``, by key then version."""
+        with chapter3.errors():
+            self.ensure_indices()
+            self.es.indices.refresh(index=self.index)
+        return self._pages({"prefix": {"name": f"{bucket}/{prefix}"}})
+
+    def drop_version(self, record: S3Version) -> bool:
+        """Remove one version for good (never the newest: the caller makes sure); False if gone."""
+        with chapter3.errors():
+            return self._call("DELETE", f"/{self.index}/_doc/{chapter3._version_id(record.name, record.version)}")[0] == 200
 
     def listing(self, bucket: str, prefix: str = "", after: str = "", delimiter: str = "",
                 limit: int = PAGE) -> Listing:

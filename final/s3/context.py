@@ -29,6 +29,12 @@ class Call:
     length: int | None = None        # its Content-Length
     params: set = field(default_factory=set)   # the S3 subresources named in the query
     verified: object = None                      # sigv4.Verified of a signed request
+    events: list = field(default_factory=list)   # (event name, version): objects it created or removed
+    found: Bucket | None = None                  # its bucket, as read by ``Store.bucket``
+
+    def told(self, name: str, record) -> None:
+        """Record that this call created or removed ``record`` (events are sent once it succeeded)."""
+        self.events.append((name, record))
 
     @property
     def user_name(self) -> str | None:
@@ -47,12 +53,14 @@ class Store:
     region: str
     uploads: object = None           # the multipart uploads (catalog.uploads.Uploads)
     min_part: int = 5 << 20          # MULTIPART_MIN_PART
+    webhook_hosts: frozenset = frozenset()       # WEBHOOK_ALLOWED_HOSTS
 
     def bucket(self, call: Call) -> Bucket:
         """The call's bucket, or NoSuchBucket."""
         found = self.buckets.get(call.bucket)
         if found is None:
             raise error("NoSuchBucket")
+        call.found = found
         return found
 
 

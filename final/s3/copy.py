@@ -36,6 +36,7 @@ def copy(store: Store, call: Call) -> Response:
         info.update(headers=stored_headers(call.headers), meta=user_metadata(call.headers))
     manifest.pin(store.objects, source)    # kept from the orphan tool until the new version is written
     record = store.keys.put(call.bucket, call.key, source.hash, source.size, info, **manifest.fields(source))
+    call.told("ObjectCreated:Copy", record)
     return Response(xml.document("CopyObjectResult", [("LastModified", xml.iso(record.modified)),
                                                       ("ETag", f'"{info.get("etag", "")}"')]),
                     status=200, mimetype="application/xml")

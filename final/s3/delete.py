@@ -36,19 +36,22 @@ def delete_objects(store: Store, call: Call) -> Response:
     quiet = (xml.text(request, "Quiet", "false") or "").lower() == "true"
     results = list(_pool.map(lambda key: _delete(store, call.bucket, key), keys))
     entries = []
-    for key, failure in zip(keys, results):
-        if failure is not None:
-            entries.append(("Error", [("Key", key), ("Code", failure.code), ("Message", str(failure))]))
-        elif not quiet:
+    for key, result in zip(keys, results):
+        if isinstance(result, S3Error):
+            entries.append(("Error", [("Key", key), ("Code", result.code), ("Message", str(result))]))
+            continue
+        if result is not None:
+            call.told("ObjectRemoved:Delete", result)
+        if not quiet:
             entries.append(("Deleted", [("Key", key)]))
     return ok(xml.document("DeleteResult", entries))
 
 
-def _delete(store: Store, bucket: str, key: str) -> S3Error | None:
+def _delete(store: Store, bucket: str, key: str):
+    """The key's tombstone, None when it had nothing to delete, or why it failed (an S3Error)."""
     try:
         check_key(key)
-        store.keys.remove(bucket, key)
-        return None
+        return store.keys.remove(bucket, key)
     except S3Error as failure:
         return failure
 

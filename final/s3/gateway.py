@@ -16,7 +16,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from chapter01_single.errors import StorageError
 from chapter01_single.names import raw_path
-from final.s3 import buckets, delete, listing, multipart, objects, sigv4, xml
+from final.s3 import buckets, configuration, delete, listing, multipart, objects, sigv4, xml
 from final.s3.context import Call, Store
 from final.s3.copy import copy
 from final.s3.errors import InvalidAccessKeyId, S3Error, error, from_storage
@@ -28,7 +28,7 @@ PARAMETERS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "lis
               "start-after", "fetch-owner", "x-id", *objects.OVERRIDES, *sigv4.PRESIGN_PARAMS,
               "X-Amz-Security-Token", "partNumber", "max-parts", "part-number-marker", "max-uploads", "key-marker",
               "upload-id-marker"}
-SUBRESOURCES = {"acl", "location", "delete", "uploads", "uploadId"}
+SUBRESOURCES = {"acl", "location", "delete", "uploads", "uploadId", "lifecycle", "notification"}
 MAX_HEADERS = 8192                        # bytes of headers, as S3 allows
 # A stored page a browser opens runs in an origin of its own (its scripts still run): it shares this
 # server's origin with the web view (/ui/), whose pages it must never read nor act on as their user.
@@ -56,15 +56,18 @@ ROUTES = {  # (method, bucket given, key given, subresource) -> handler
     ("GET", True, True, "uploadId"): multipart.list_parts,
     ("DELETE", True, True, "uploadId"): multipart.abort,
     ("POST", True, True, "uploadId"): multipart.complete,
+    ("GET", True, False, "lifecycle"): configuration.get_lifecycle,
+    ("PUT", True, False, "lifecycle"): configuration.put_lifecycle,
+    ("DELETE", True, False, "lifecycle"): configuration.delete_lifecycle,
+    ("GET", True, False, "notification"): configuration.get_notification,
+    ("PUT", True, False, "notification"): configuration.put_notification,
 }
 
 
-EVENTS = {objects.put: "ObjectCreated:Put", copy: "ObjectCreated:Copy",
-          multipart.complete: "ObjectCreated:CompleteMultipartUpload", objects.delete: "ObjectRemoved:Delete"}
-
 
 class Gateway:
-    """S3 in front of an api server's book routes; ``notify`` hears of each object created or removed."""
+    """S3 in front of an api server's book routes; ``notify(call, source_ip)`` is told of each
+    successful call that created or removed objects (``call.events``)."""
 
     def __init__(self, store: Store, book_api: bool = True, clock=lambda: datetime.now(timezone.utc), notify=None):
         self.store, self.book_api, self.clock, self.notify = store, book_api, clock, notify
@@ -141,11 +144,9 @@ class Gateway:
 
     def perform(self, call: Call) -> Response:
         """One S3 operation (the web view calls this too); an object created or removed is told."""
-        handler = self.route(call)
-        response = handler(self.store, call)
-        if handler in EVENTS and self.notify is not None and response.status_code < 300:
-            self.notify({"kind": EVENTS[handler], "bucket": call.bucket, "key": call.key, "user": call.user_name or "",
-                         "etag": (response.headers.get("ETag") or "").strip('"'), "request_id": call.request_id})
+        response = self.route(call)(self.store, call)
+        if call.events and self.notify is not None and response.status_code < 300:
+            self.notify(call, request.remote_addr or "")
         return response
 
     def route(self, call: Call):

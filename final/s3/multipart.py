@@ -170,7 +170,8 @@ def _finish(store: Store, call: Call, upload, mine: bool) -> Response:
             upload = store.uploads.get(upload.upload_id) or upload
     existing = None if mine or upload.written else \
         store.keys.with_hash(upload.bucket, upload.key, manifest.PREFIX + upload.upload_id)
-    if existing is not None:              # written by a Complete cut off before it said so
+    if existing is not None:              # written by a Complete cut off before it said so (or told)
+        call.told("ObjectCreated:CompleteMultipartUpload", existing)
         upload = store.uploads.change(upload, written=existing.version) or upload
         store.uploads.drop_parts(upload.upload_id)
     if not upload.written and existing is None:
@@ -180,6 +181,7 @@ def _finish(store: Store, call: Call, upload, mine: bool) -> Response:
                                 sum(int(p["size"]) for p in upload.parts),
                                 {**upload.info, "etag": upload.etag, "parts": upload.parts},
                                 packed=0, replicas=(), parts=hashes)
+        call.told("ObjectCreated:CompleteMultipartUpload", record)
         store.uploads.change(upload, written=record.version)
         store.uploads.drop_parts(upload.upload_id)
     location = f"{call.headers.get('Host', '')}/{upload.bucket}/{upload.key}"

@@ -50,7 +50,7 @@ def put(store: Store, call: Call) -> Response:
         raise error("XAmzContentSHA256Mismatch") from None
     info.update(etag=payload.etag, checksums=payload.results())
     size = fields.pop("size")
-    store.keys.put(call.bucket, call.key, hash, size, info, **fields)
+    call.told("ObjectCreated:Put", store.keys.put(call.bucket, call.key, hash, size, info, **fields))
     headers = {"ETag": f'"{payload.etag}"'}
     headers.update({f"x-amz-checksum-{name}": value for name, value in info["checksums"].items()})
     return Response(status=200, headers=headers)
@@ -90,7 +90,9 @@ def delete(store: Store, call: Call) -> Response:
     bucket = store.bucket(call)
     allow(bucket.access, call, WRITE)
     check_key(call.key)
-    store.keys.remove(call.bucket, call.key)
+    removed = store.keys.remove(call.bucket, call.key)
+    if removed is not None:
+        call.told("ObjectRemoved:Delete", removed)
     return Response(status=204)
 
 

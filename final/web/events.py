@@ -1,31 +1,24 @@
 """The web view's live feed: what happened in the store, for server-sent events (issue 22).
 
 Every api server publishes what it did (an object created, copied, completed or removed through
-S3, a shard rewritten by a GET) to RabbitMQ's topic exchange ``objectEvents`` (routing key: the
-event's kind) and reads that exchange back into ``EventLog``, a ring of recent events: a viewer of
-either api server sees what both did. Servers joining and leaving are seen by each api server in
-its own heartbeats and go straight into its log. One thread, one connection, publishes and
-consumes. Best effort: when the broker is down or the outbox is full an event is dropped, never a
-request slowed; the feed is a view, not a record.
+S3, as S3's event JSON; a shard rewritten by a GET) to RabbitMQ's topic exchange ``objectEvents``
+(``events.bus``) and hears that exchange back into ``EventLog``, a ring of recent events: a viewer
+of either api server sees what both did. Servers joining and leaving are seen by each api server in
+its own heartbeats and go straight into its log. The feed is a view, not a record: what its
+bounded queue drops while the server is busy is not shown (webhooks get every event: the notifier).
 """
 import itertools
-import logging
-import queue
 import threading
 import time
 from collections import deque
+from urllib.parse import unquote_plus
 
-from chapter02_distributed.common.rabbitmq import AmqpWorker, consume, own_queue, publish
+from final.events import records
 
-EXCHANGE = "objectEvents"
 RING = 200                   # events an api server keeps for new viewers
-OUTBOX = 1000                # events waiting for the broker before new ones are dropped
-KINDS = ("ObjectCreated:Put", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload",
-         "ObjectRemoved:Delete", "ShardRepaired", "ServerJoined", "ServerLeft")
+KINDS = (*records.NAMES, "ShardRepaired", "ServerJoined", "ServerLeft")
 FIELDS = {"kind": str, "bucket": str, "key": str, "size": int, "etag": str, "server": str, "role": str,
           "shard": int, "time": float, "request_id": str, "user": str}
-
-log = logging.getLogger(__name__)
 
 
 class EventLog:
@@ -61,31 +54,20 @@ class EventLog:
         return events[:count]
 
 
-class EventBus(AmqpWorker):
-    """Publishes this server's events to ``objectEvents`` and feeds every server's into ``feed``."""
-
-    def __init__(self, url: str, feed: EventLog):
-        super().__init__(url, name="events")
-        self.feed = feed
-        self.outbox: queue.Queue = queue.Queue(OUTBOX)
-
-    def publish(self, event: dict) -> None:
-        """Send ``event`` soon (never blocks: dropped when the outbox is full)."""
-        try:
-            self.outbox.put_nowait(dict(event, time=event.get("time") or time.time()))
-        except queue.Full:
-            log.warning("event feed: outbox full, %s dropped", event.get("kind"))
-
-    def serve(self, channel) -> None:
-        channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
-        inbox = own_queue(channel, bounded=True)
-        channel.queue_bind(inbox, EXCHANGE, routing_key="#")
-        consume(channel, inbox, lambda event, _props: self.feed.add(event), parse_event)
-        while not self.stopping.is_set():
-            while not self.outbox.empty():
-                event = self.outbox.get_nowait()
-                publish(channel, EXCHANGE, event["kind"], event)
-            self.pump(0.1)
+def listener(feed: EventLog):
+    """What an api server's ``EventBus`` does with each event it hears: S3's records of objects
+    (``events.records``) go into ``feed`` as its flat events, repairs as they are."""
+    def heard(value, _properties) -> None:
+        if isinstance(value, dict) and "Records" in value:
+            one = records.parse(value)
+            s3 = one["s3"]
+            event = {"kind": one["eventName"], "bucket": s3["bucket"]["name"], "key": unquote_plus(s3["object"]["key"]),
+                     "user": one["userIdentity"]["principalId"], "request_id": one["responseElements"]["x-amz-request-id"],
+                     "etag": s3["object"].get("eTag", ""), "size": s3["object"].get("size", 0)}
+            feed.add(parse_event(event))
+        else:
+            feed.add(parse_event(value))
+    return heard
 
 
 def parse_event(value) -> dict:

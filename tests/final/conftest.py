@@ -23,6 +23,7 @@ from tests.final.s3 import users_file
 from tests.support import chapter_fixtures, ensure_vhost, es_url, start_cluster
 
 SHARD_PORT = 12346
+WEBHOOK_HOSTS = "127.0.0.1,localhost"     # the api's; the notifier of tests/final/test_events.py allows 127.0.0.1 only
 S3_INDICES = (f"{INDEX}-s3", f"{INDEX}-s3-heads", f"{INDEX}-buckets", f"{INDEX}-uploads", f"{INDEX}-parts")
 
 
@@ -33,10 +34,10 @@ def drop_s3_indices() -> None:
 
 def start_final():
     """containers of 1 MiB: the tests see containers fill, roll over and get compacted; multipart
-parts of 64 KiB and more."""
+parts of 64 KiB and more; webhooks on this machine."""
     drop_s3_indices()
     return chapter_cluster(FINAL, LOCATE_TIMEOUT="3", CONTAINER_SIZE="1048576", S3_USERS_FILE=users_file(),
-                           MULTIPART_MIN_PART="65536")
+                           MULTIPART_MIN_PART="65536", WEBHOOK_ALLOWED_HOSTS=WEBHOOK_HOSTS)
 
 
 def cleanup_final() -> None:
