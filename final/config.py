@@ -69,6 +69,7 @@ SETTINGS = CHAPTER8_SETTINGS + (
     Setting("LIFECYCLE_INTERVAL", "3600", seconds),          # python -m final.lifecycle: between runs
     Setting("LIFECYCLE_DAY_SECONDS", "86400", day),          # a lifecycle rule's "day" (tests shorten it)
     Setting("WEBHOOK_ALLOWED_HOSTS", "", hosts),             # the only hosts notification webhooks may call
+    Setting("EVENTS", "on", switch),                         # off: objects created or removed are not told
 )
 
 

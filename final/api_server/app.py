@@ -36,7 +36,8 @@ class Parts(chapter8.Parts):
     maintenance_class = MaintenanceMetadata     # the tools' metadata client: S3 keys refer to content too
 
     feed = cached_property(lambda self: EventLog())
-    bus = cached_property(lambda self: EventBus(self.config["RABBITMQ_SERVER"], listener(self.feed)))
+    bus = cached_property(lambda self: EventBus(self.config["RABBITMQ_SERVER"], listener(self.feed),
+                                                 wanted=self.feed.watched))
     servers = cached_property(lambda self: WatchedServers(self.config["HEARTBEAT_EXPIRY"], self.told("data")))
     peers = cached_property(lambda self: WatchedServers(self.config["HEARTBEAT_EXPIRY"], self.told("api")))
     objects = cached_property(lambda self: self.objects_class(
@@ -70,7 +71,8 @@ class Parts(chapter8.Parts):
 
     def app(self) -> Flask:
         app = super().app()
-        gateway = Gateway(self.s3, self.config["BOOK_API"], notify=Announcer(self.bus, self.config["S3_REGION"]))
+        announcer = Announcer(self.bus, self.config["S3_REGION"]) if self.config["EVENTS"] else None
+        gateway = Gateway(self.s3, self.config["BOOK_API"], notify=announcer)
         self.web(gateway).install(app)
         gateway.install(app)                 # after the web view: its /ui/ is a route, not a bucket
         return app

@@ -1,27 +1,19 @@
 """What an api server tells ``objectEvents`` when an S3 request created or removed objects."""
-import logging
-
 from final.events import records, targets
 from final.events.bus import EventBus
-
-log = logging.getLogger(__name__)
 
 
 class Announcer:
     """Publishes the events of a successful call (``Call.events``), each with the notification
-    targets its bucket's configuration matched at that moment, and waits for the broker's confirm."""
+    targets its bucket's configuration matched at that moment."""
 
     def __init__(self, bus: EventBus, region: str):
         self.bus, self.region = bus, region
 
     def __call__(self, call, source_ip: str = "") -> None:
-        last = None
         for name, version in call.events:
-            last = announce(self.bus, name, call.found, version, region=self.region, request_id=call.request_id,
-                            user=call.user_name or "", source_ip=source_ip)
-        if last is not None and not self.bus.wait(last):
-            log.warning("events of request %s not confirmed by the broker yet (they stay in the outbox)",
-                        call.request_id)
+            announce(self.bus, name, call.found, version, region=self.region, request_id=call.request_id,
+                     user=call.user_name or "", source_ip=source_ip)
 
 
 def announce(bus: EventBus, name: str, bucket, version, **details):

@@ -4,8 +4,10 @@ Every api server publishes what it did (an object created, copied, completed or 
 S3, as S3's event JSON; a shard rewritten by a GET) to RabbitMQ's topic exchange ``objectEvents``
 (``events.bus``) and hears that exchange back into ``EventLog``, a ring of recent events: a viewer
 of either api server sees what both did. Servers joining and leaving are seen by each api server in
-its own heartbeats and go straight into its log. The feed is a view, not a record: what its
-bounded queue drops while the server is busy is not shown (webhooks get every event: the notifier).
+its own heartbeats and go straight into its log. The feed is a view, not a record: it hears the
+broker only while someone looks (for ``WATCHED`` seconds after a page of events or of the cluster
+was asked for: hearing every event costs an api server as much as publishing its own), and what
+its bounded queue drops while the server is busy is not shown (webhooks get every event: the notifier).
 """
 import itertools
 import threading
@@ -16,16 +18,20 @@ from urllib.parse import unquote_plus
 from final.events import records
 
 RING = 200                   # events an api server keeps for new viewers
+WATCHED = 120                # seconds the feed is heard after a page last asked for it
 KINDS = (*records.NAMES, "ShardRepaired", "ServerJoined", "ServerLeft")
 FIELDS = {"kind": str, "bucket": str, "key": str, "size": int, "etag": str, "server": str, "role": str,
           "shard": int, "time": float, "request_id": str, "user": str}
 
 
 class EventLog:
-    """The last ``RING`` events, numbered; readers wait for newer ones."""
+    """The last ``RING`` events, numbered; readers wait for newer ones. The events of the broker are
+    heard (``EventBus``) only while the log is ``watched``: a page of the events or of the cluster
+    was asked for in the last ``WATCHED`` seconds."""
 
     def __init__(self, size: int = RING, clock=time.time):
         self.clock = clock
+        self.seen = -WATCHED                     # (time.monotonic) when a page last asked for the log
         self._events: deque = deque(maxlen=size)
         self._numbers = itertools.count(1)
         self._changed = threading.Condition()
@@ -34,6 +40,12 @@ class EventLog:
         with self._changed:
             self._events.append((next(self._numbers), {"time": self.clock(), **event}))
             self._changed.notify_all()
+
+    def watch(self) -> None:
+        self.seen = time.monotonic()
+
+    def watched(self) -> bool:
+        return time.monotonic() - self.seen < WATCHED
 
     @property
     def last(self) -> int:

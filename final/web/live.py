@@ -29,17 +29,20 @@ blueprint = new_blueprint("live", __name__)
 
 @blueprint.get("/cluster")
 def cluster():
+    web().feed.watch()                          # (its cards show the last repairs)
     return render_template("cluster.html", cards=web().cluster.cards(), me=web().cluster.me)
 
 
 @blueprint.get("/cluster/cards")
 def cards():
+    web().feed.watch()
     return render_template("_cards.html", cards=web().cluster.cards(), me=web().cluster.me)
 
 
 @blueprint.get("/events")
 def events():
     feed, shown = web().feed, Readable()
+    feed.watch()
     last = feed.last                           # first: an event added meanwhile comes by the stream
     return render_template("events.html", events=[e for e in feed.recent(SHOWN * 4) if shown(e)][:SHOWN],
                            last=last)
@@ -64,6 +67,7 @@ def messages(feed, after: int, template):
     yield "retry: 1000\n\n"
     ends, quiet, shown = time.monotonic() + STREAM_SECONDS, time.monotonic(), Readable()
     while time.monotonic() < ends:
+        feed.watch()
         for number, event in feed.after(after, timeout=1.0):
             after = number
             if shown(event):

@@ -18,6 +18,7 @@ import pika
 import pytest
 from botocore.exceptions import ClientError
 
+from final.events.bus import EventBus
 from tests.final import s3
 from tests.support import FAST, RABBITMQ, rabbitmq_queues, wait_until
 
@@ -238,6 +239,35 @@ class TestObjectEvents:
             time.sleep(0.5)
         assert [(r["eventName"], r["s3"]["object"]["key"]) for r in listener.records(bucket)] == [
             ("ObjectCreated:Put", "marker")]
+
+
+class TestBus:
+    def test_a_feed_hears_the_broker_only_while_it_is_watched(self):
+        heard, watching = [], [False]
+        feed = EventBus(RABBITMQ, lambda value, _props: heard.append(value), "test-feed", lambda: watching[0])
+        publisher = EventBus(RABBITMQ, name="test-publisher")
+        feed.start()
+        publisher.start()
+        try:
+            wait_until(lambda: feed.connected and publisher.connected, 10, what="both buses to connect")
+            publisher.publish({"kind": "ServerJoined", "server": "unwatched"})
+            assert publisher.drain(5)
+            time.sleep(0.5)
+            assert heard == []
+            watching[0] = True
+            wait_until(lambda: publisher.publish({"kind": "ServerJoined", "server": "watched"}).wait(5) and heard,
+                       10, what="the feed to hear events once watched")
+            assert {event["server"] for event in heard} == {"watched"}
+            watching[0] = False
+            time.sleep(0.5)                                   # (it stops listening within a flush interval)
+            count = len(heard)
+            publisher.publish({"kind": "ServerJoined", "server": "unwatched again"})
+            assert publisher.drain(5)
+            time.sleep(0.5)
+            assert len(heard) == count
+        finally:
+            feed.stop()
+            publisher.stop()
 
 
 class TestNotificationConfiguration:

@@ -271,6 +271,7 @@ class TestBrowser:
         name = s3.new_bucket(alice, "webxss")
         keys = ['<script>alert("key")</script>', "it's \"quoted\" & <b>bold</b>", "<img src=x onerror=alert(2)>",
                 "雪/ünïcödé ✓.txt"]
+        open_page(browser, front, "/ui/events")              # the feed hears the broker while it is watched
         for key in keys:
             alice.put_object(Bucket=name, Key=key, Body=b"x")
         open_page(browser, front, "/ui/bucket", name=name)
