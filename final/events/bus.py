@@ -26,7 +26,7 @@ from final.events.records import EXCHANGE
 
 OUTBOX = 10000               # events waiting for the broker before new ones are dropped
 BATCH = 256                  # events published in one transaction at most
-FLUSH_INTERVAL = 0.01        # seconds between two transactions
+FLUSH_INTERVAL = 0.05        # seconds between two transactions (at most this late)
 LISTEN_MAX = 64 << 10        # bytes of an event a listener reads (bigger: dropped unread)
 
 log = logging.getLogger(__name__)

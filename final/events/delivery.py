@@ -4,8 +4,9 @@ its webhook, at least once, in order per key, with retries and back-off.
 Two stages, each its own RabbitMQ connection:
 - ``Router`` consumes the durable queue ``notifier.events`` (bound to ``objectEvents``) and copies
   each event to one durable queue per webhook (``notifier.webhook.<hash of its URL>``), for the
-  targets the api server found when the event happened; only then (the copies confirmed) is the
-  event acknowledged. Events wait in that queue while no notifier runs.
+  targets the api server found when the event happened; the copies and the event's
+  acknowledgement are one transaction (a batch of events: what came within ``FLUSH_INTERVAL``).
+  Events wait in that queue while no notifier runs.
 - ``Delivery`` consumes each webhook's queue (prefetch ``PREFETCH``) and hands its events to
   ``LANES`` lanes by key: a lane POSTs its events one at a time, in order, retrying a failed one
   with doubling back-off (``BACKOFF``, up to ``MAX_BACKOFF``) until it is delivered (2xx), refused
@@ -41,6 +42,7 @@ LANES = 4                        # events of one webhook POSTed side by side (on
 BACKOFF, MAX_BACKOFF = 0.5, 30.0
 RETRY_FOR = 86400.0              # seconds an event is retried before it is given up (logged)
 TIMEOUT = (3, 10)                # connect, read: seconds
+FLUSH_INTERVAL = 0.01           # seconds between two batches of routing or of acknowledgements
 RESCAN = 30.0                    # seconds between looks at the buckets' configured webhooks
 
 log = logging.getLogger("notifier")
@@ -56,25 +58,36 @@ def declare_webhook_queue(channel, name: str) -> None:
 
 
 class Router(AmqpWorker):
-    """``notifier.events`` -> one queue per webhook the event matched."""
+    """``notifier.events`` -> one queue per webhook the event matched. What arrives within
+    ``FLUSH_INTERVAL`` is routed together: its copies in one transaction, then one acknowledgement."""
 
     def __init__(self, url: str, on_webhook):
         super().__init__(url, name="notifier-router")
         self.on_webhook = on_webhook
         self.routed = 0
+        self.pending: list = []
 
     def serve(self, channel) -> None:
         channel.exchange_declare(records.EXCHANGE, exchange_type="topic", durable=True)
         channel.queue_declare(EVENTS_QUEUE, durable=True, arguments=QUEUE_ARGUMENTS)
         for pattern in BINDINGS:
             channel.queue_bind(EVENTS_QUEUE, records.EXCHANGE, routing_key=pattern)
-        channel.confirm_delivery()
-        channel.basic_qos(prefetch_count=PREFETCH)
-        channel.basic_consume(EVENTS_QUEUE, self._route)
+        channel.tx_select()
+        channel.basic_qos(prefetch_count=PREFETCH * 4)
+        self.pending = []
+        channel.basic_consume(EVENTS_QUEUE, lambda _ch, method, props, body: self.pending.append((method, props, body)))
+        declared: set[str] = set()
         while not self.stopping.is_set():
-            self.pump(0.5)
+            self.pump(FLUSH_INTERVAL)
+            if self.pending:
+                batch, self.pending = self.pending, []
+                for _, properties, body in batch:
+                    self._route(channel, properties, body, declared)
+                channel.basic_ack(batch[-1][0].delivery_tag, multiple=True)
+                channel.tx_commit()                               # the copies and the acknowledgement, at once
+                self.routed += len(batch)
 
-    def _route(self, channel, method, properties, body: bytes) -> None:
+    def _route(self, channel, properties, body: bytes, declared: set) -> None:
         try:
             message = json.loads(body)
             records.parse(message)
@@ -82,17 +95,17 @@ class Router(AmqpWorker):
                        if isinstance(t, dict) and isinstance(t.get("url"), str) and isinstance(t.get("id"), str)]
         except ValueError:
             log.warning("dropped a message on %s that is not an event of this store", EVENTS_QUEUE)
-            matched = []
+            return
         for target in matched:
             name = queue_of(target["url"])
-            declare_webhook_queue(channel, name)
-            self.on_webhook(name)
+            if name not in declared:
+                declare_webhook_queue(channel, name)
+                declared.add(name)
+                self.on_webhook(name)
             message["Records"][0]["s3"]["configurationId"] = target["id"]
             channel.basic_publish("", name, json.dumps(message).encode(), pika.BasicProperties(
                 content_type="application/json", delivery_mode=2, message_id=properties.message_id,
                 timestamp=int(time.time()), headers={"url": target["url"]}))
-        channel.basic_ack(method.delivery_tag)         # every copy confirmed
-        self.routed += 1
 
 
 class Delivery(AmqpWorker):
@@ -103,6 +116,7 @@ class Delivery(AmqpWorker):
         self.allowed_hosts = allowed_hosts
         self.wanted: set[str] = set()
         self.lanes: dict[tuple[str, int], Lane] = {}
+        self.finished: list[Job] = []
         self.lock = threading.Lock()
         self.session = session
         self.delivered = self.failed = 0
@@ -115,10 +129,10 @@ class Delivery(AmqpWorker):
     def serve(self, channel) -> None:
         consuming: set[str] = set()
         generation = object()           # acks of a lost connection's deliveries are not sent
-        self._generation = generation
         while not self.stopping.is_set():
             with self.lock:
                 new = self.wanted - consuming
+                finished, self.finished = self.finished, []
             for name in sorted(new):
                 own = self.connection.channel()
                 declare_webhook_queue(own, name)
@@ -126,7 +140,10 @@ class Delivery(AmqpWorker):
                 own.basic_consume(name, lambda ch, method, props, body, name=name:
                                   self._take(ch, method, props, body, name, generation))
                 consuming.add(name)
-            self.pump(0.5)
+            for job in finished:
+                if job.generation is generation:     # (another connection's deliveries come again anyway)
+                    job.channel.basic_ack(job.tag)
+            self.pump(FLUSH_INTERVAL)
 
     def _take(self, channel, method, properties, body, name: str, generation) -> None:
         try:
@@ -137,7 +154,7 @@ class Delivery(AmqpWorker):
         lane = zlib.crc32(key.encode()) % LANES
         self._lane(name, lane).jobs.put(Job(body, (properties.headers or {}).get("url", ""), properties.message_id or "",
                                             properties.timestamp or time.time(), channel, method.delivery_tag,
-                                            self.connection, generation))
+                                            generation))
 
     def _lane(self, name: str, number: int) -> "Lane":
         with self.lock:
@@ -148,13 +165,9 @@ class Delivery(AmqpWorker):
             return lane
 
     def done(self, job: "Job") -> None:
-        """Acknowledge ``job``'s message on the connection's thread (unless that connection is gone)."""
-        if job.generation is not getattr(self, "_generation", None):
-            return
-        try:
-            job.connection.add_callback_threadsafe(lambda: job.channel.basic_ack(job.tag))
-        except Exception:            # its connection closed: the message comes again
-            log.info("an acknowledgement was lost with its connection; the event will come again")
+        """Acknowledge ``job``'s message (the connection's thread does, soon)."""
+        with self.lock:
+            self.finished.append(job)
 
     def stop(self) -> None:
         super().stop()
@@ -163,11 +176,11 @@ class Delivery(AmqpWorker):
 
 
 class Job:
-    __slots__ = ("body", "url", "event_id", "published", "channel", "tag", "connection", "generation")
+    __slots__ = ("body", "url", "event_id", "published", "channel", "tag", "generation")
 
-    def __init__(self, body, url, event_id, published, channel, tag, connection, generation):
+    def __init__(self, body, url, event_id, published, channel, tag, generation):
         self.body, self.url, self.event_id, self.published = body, url, event_id, published
-        self.channel, self.tag, self.connection, self.generation = channel, tag, connection, generation
+        self.channel, self.tag, self.generation = channel, tag, generation
 
 
 class Lane(threading.Thread):
