@@ -12,6 +12,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from final.catalog.lifecycle import Rule, due
 from tests.chapter03.conftest import INDEX
 from tests.final import s3
 from tests.final.test_events import Listener
@@ -55,6 +56,20 @@ def exists(client, bucket: str, key: str) -> bool:
 
 def code(failure: ClientError) -> str:
     return failure.response["Error"]["Code"]
+
+
+class TestRules:
+    def test_days_are_rounded_up_to_the_next_midnight_as_in_s3(self):
+        day = 86400
+        ten_am = datetime(2026, 12, 1, 10, tzinfo=timezone.utc).timestamp()
+        assert due(ten_am, 1, day) == datetime(2026, 12, 3, tzinfo=timezone.utc).timestamp()
+        assert due(datetime(2026, 12, 1, tzinfo=timezone.utc).timestamp(), 1, day) == \
+            datetime(2026, 12, 2, tzinfo=timezone.utc).timestamp()          # written at midnight: a day later
+        assert due(10.5, 2, 1.0) == 13.0
+        rule = Rule("r", "logs/", days=1)
+        assert rule.covers("logs/a") and not rule.covers("log/a") and not Rule("r", "", False, days=1).covers("a")
+        assert not rule.expired(ten_am, ten_am + 1.5 * day, day) and rule.expired(ten_am, ten_am + 1.6 * day, day)
+        assert not Rule("n", noncurrent_days=1).noncurrent_expired(0, ten_am, day)     # superseded when: unknown
 
 
 class TestLifecycleConfiguration:
