@@ -171,6 +171,8 @@ class TestLifecycleWorker:
         stale = alice.create_multipart_upload(Bucket=bucket, Key="up/x")["UploadId"]
         alice.upload_part(Bucket=bucket, Key="up/x", UploadId=stale, PartNumber=1, Body=b"p" * 70000)
         other = alice.create_multipart_upload(Bucket=bucket, Key="other/x")["UploadId"]
+        run_once(cluster)                                    # not due yet: both stay
+        assert len(alice.list_multipart_uploads(Bucket=bucket).get("Uploads", [])) == 2
         time.sleep(2 * DAY + 0.1)
         run_once(cluster)
         listed = alice.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
