@@ -16,15 +16,19 @@ Wings:
   over the ``Objects`` pipeline and the catalog; multipart upload, whose Complete moves no byte
   (issue 21).
 - ``cli``: ``objstore``, the command-line client (issue 21): parallel transfers that resume.
+- ``events``: S3's event JSON on RabbitMQ's ``objectEvents`` for every object created or removed
+  (issue 23), buckets' notification configurations (webhooks, ``WEBHOOK_ALLOWED_HOSTS`` only), and
+  ``python -m final.notifier``, which POSTs them at least once, in order per key. The catalog keeps
+  the buckets' lifecycle rules (``catalog.lifecycle``), applied by ``python -m final.lifecycle``.
 - ``web``: the web view at ``/ui/`` (issue 22): sign-in with S3 keys, buckets and objects with
   each object's shard map, uploads with a progress bar, the cluster's servers live, and a feed of
   events (server-sent events over RabbitMQ's ``objectEvents``).
 
 Entry points (interfaces.md, "final/"): ``python -m final.data_server``, ``final.api_server``,
 ``final.delete_old_metadata``, ``final.delete_orphan_object``, ``final.object_scanner``,
-``final.compact``; ``config`` adds ``SMALL_OBJECT_LIMIT``, ``CONTAINER_SIZE``, ``COMPACT_RATIO`` and
-``COMPACT_INTERVAL``, the ``S3_*`` settings, ``MULTIPART_MIN_PART`` and ``BOOK_API`` to chapter 8's
-settings; ``objstore`` (``python -m final.cli``).
+``final.compact``, ``final.lifecycle``, ``final.notifier``; ``config`` adds ``SMALL_OBJECT_LIMIT``, ``CONTAINER_SIZE``, ``COMPACT_RATIO`` and
+``COMPACT_INTERVAL``, the ``S3_*`` settings, ``MULTIPART_MIN_PART``, ``BOOK_API``, ``UI_SECRET_KEY``,
+``LOG_FORMAT``, ``EVENTS``, ``LIFECYCLE_*`` and ``WEBHOOK_ALLOWED_HOSTS`` to chapter 8's settings; ``objstore`` (``python -m final.cli``).
 Changed from chapter 8: the data server's store (``containers.server.ContainerShardStore``: shard
 files and container records), its locate reply (``"Replica"``), the api's pipeline
 (``containers.client.Objects``: small objects whole), locator (``containers.locate``) and metadata
