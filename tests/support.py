@@ -160,40 +160,58 @@ def flood(exchange: str, body: bytes, count: int, **properties) -> float:
     return time.monotonic() - started
 
 
-class LocateSpy:
-    """A process on the broker that answers every locate request with ``reply(request body)``,
-    as a spoofer with broker access could; use it as a context manager."""
+class BrokerTap:
+    """A thread on the broker with a queue of its own bound to ``exchange`` (``routing_key``), which
+    hands each message to ``take(channel, method, properties, body)``; use it as a context manager."""
+    exchange, routing_key = "", ""
 
-    def __init__(self, reply):
-        self.reply, self.answered, self.stopping = reply, 0, threading.Event()
-        self.ready = threading.Event()
+    def __init__(self):
+        self.stopping, self.ready = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self):
         self.thread.start()
-        assert self.ready.wait(10), "the spy could not bind to dataServers"
+        assert self.ready.wait(10), f"could not bind to {self.exchange}"
         return self
 
     def __exit__(self, *exc_info):
         self.stopping.set()
         self.thread.join(10)
 
+    def take(self, channel, method, properties, body: bytes) -> None:
+        raise NotImplementedError
+
+    def declare(self, channel) -> None:
+        """Declare the exchange first, if need be."""
+
     def _run(self):
         connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
         channel = connection.channel()
+        self.declare(channel)
         queue = channel.queue_declare("", exclusive=True).method.queue
-        channel.queue_bind(queue, "dataServers")
-
-        def answer(_channel, _method, props, body):
-            for reply in self.reply(json.loads(body)):
-                channel.basic_publish("", props.reply_to, json.dumps(reply).encode(),
-                                      pika.BasicProperties(correlation_id=props.correlation_id))
-            self.answered += 1
-        channel.basic_consume(queue, answer, auto_ack=True)
+        channel.queue_bind(queue, self.exchange, routing_key=self.routing_key or None)
+        channel.basic_consume(queue, lambda _c, method, props, body: self.take(channel, method, props, body),
+                              auto_ack=True)
         self.ready.set()
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0.1)
         connection.close()
+
+
+class LocateSpy(BrokerTap):
+    """A process on the broker that answers every locate request with ``reply(request body)``,
+    as a spoofer with broker access could; use it as a context manager."""
+    exchange = "dataServers"
+
+    def __init__(self, reply):
+        super().__init__()
+        self.reply, self.answered = reply, 0
+
+    def take(self, channel, _method, props, body):
+        for reply in self.reply(json.loads(body)):
+            channel.basic_publish("", props.reply_to, json.dumps(reply).encode(),
+                                  pika.BasicProperties(correlation_id=props.correlation_id))
+        self.answered += 1
 
 
 def ensure_vhost(vhost: str) -> str:

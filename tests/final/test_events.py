@@ -20,41 +20,25 @@ from botocore.exceptions import ClientError
 
 from final.events.bus import EventBus
 from tests.final import s3
-from tests.support import FAST, RABBITMQ, rabbitmq_queues, wait_until
+from tests.support import FAST, RABBITMQ, BrokerTap, rabbitmq_queues, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 NOTIFIER_HOSTS = "127.0.0.1"             # the api servers also allow localhost (conftest.WEBHOOK_HOSTS)
 
 
-class Listener:
+class Listener(BrokerTap):
     """A queue of this test bound to ``objectEvents``: every event published, with its routing key."""
+    exchange, routing_key = "objectEvents", "#"
 
     def __init__(self):
+        super().__init__()
         self.heard: list[tuple[str, dict, object]] = []
-        self.ready, self.stopping = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
-        self.thread.start()
-        assert self.ready.wait(10), "could not bind to objectEvents"
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stopping.set()
-        self.thread.join(10)
-
-    def _run(self):
-        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
-        channel = connection.channel()
+    def declare(self, channel) -> None:
         channel.exchange_declare("objectEvents", exchange_type="topic", durable=True)
-        queue = channel.queue_declare("", exclusive=True).method.queue
-        channel.queue_bind(queue, "objectEvents", routing_key="#")
-        channel.basic_consume(queue, lambda _c, method, props, body: self.heard.append(
-            (method.routing_key, json.loads(body), props)), auto_ack=True)
-        self.ready.set()
-        while not self.stopping.is_set():
-            connection.process_data_events(time_limit=0.1)
-        connection.close()
+
+    def take(self, _channel, method, properties, body: bytes) -> None:
+        self.heard.append((method.routing_key, json.loads(body), properties))
 
     def records(self, bucket: str) -> list[dict]:
         return [body["Records"][0] for _, body, _ in self.heard
