@@ -26,8 +26,8 @@ Wings:
 
 Entry points (interfaces.md, "final/"): ``python -m final.data_server``, ``final.api_server``,
 ``final.delete_old_metadata``, ``final.delete_orphan_object``, ``final.object_scanner``,
-``final.compact``, ``final.lifecycle``, ``final.notifier``; ``config`` adds ``SMALL_OBJECT_LIMIT``, ``CONTAINER_SIZE``, ``COMPACT_RATIO`` and
-``COMPACT_INTERVAL``, the ``S3_*`` settings, ``MULTIPART_MIN_PART``, ``BOOK_API``, ``UI_SECRET_KEY``,
+``final.compact``, ``final.lifecycle``, ``final.notifier``; ``config`` adds ``SMALL_OBJECT_LIMIT``,
+``CONTAINER_SIZE``, ``COMPACT_RATIO`` and ``COMPACT_INTERVAL``, the ``S3_*`` settings, ``MULTIPART_MIN_PART``, ``BOOK_API``, ``UI_SECRET_KEY``,
 ``LOG_FORMAT``, ``EVENTS``, ``LIFECYCLE_*`` and ``WEBHOOK_ALLOWED_HOSTS`` to chapter 8's settings; ``objstore`` (``python -m final.cli``).
 Changed from chapter 8: the data server's store (``containers.server.ContainerShardStore``: shard
 files and container records), its locate reply (``"Replica"``), the api's pipeline
