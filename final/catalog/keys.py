@@ -62,7 +62,7 @@ class Keys(containers.Metadata):
             self.es.indices.put_mapping(index=[self.index, self.heads], properties={"parts": MAPPING["properties"]["parts"]})
 
     def put(self, bucket: str, key: str, hash: str, size: int, info: dict, **fields) -> S3Version:
-        return self.add_version(f"{bucket}/{key}", hash, size, modified=time.time(), info=info, **fields)
+        return self.add_version(f"{bucket}/{key}", hash, size, info=info, **fields)
 
     def head(self, bucket: str, key: str) -> S3Version | None:
         """The key's newest version, None when it has none or was deleted."""
@@ -78,12 +78,17 @@ class Keys(containers.Metadata):
                 {"term": {"name": f"{bucket}/{key}"}}, {"term": {"hash": hash}}]}})["hits"]["hits"]
         return self.record(hits[0]["_source"]) if hits else None
 
+    def add_version(self, name: str, hash: str, size: int, **fields) -> S3Version:
+        """Chapter 3's, and every version records when it was written (a tombstone too: when its
+        predecessor stopped being current, which lifecycle rules count from)."""
+        return super().add_version(name, hash, size, **{"modified": time.time(), **fields})
+
     def remove(self, bucket: str, key: str) -> S3Version | None:
         """Delete ``key``: its tombstone, None when there was nothing to delete."""
-        head = self.latest(f"{bucket}/{key}")
-        if head is None or head.deleted:
+        try:
+            return self.delete(f"{bucket}/{key}")
+        except chapter3.ObjectNotFound:
             return None
-        return self.add_version(head.name, "", 0, modified=time.time())
 
     def expire(self, record: S3Version) -> S3Version | None:
         """A tombstone after ``record`` only while ``record`` is the newest version (a lifecycle
