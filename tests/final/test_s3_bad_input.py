@@ -68,7 +68,7 @@ class TestBadInput:
         assert answer.startswith(b"HTTP/1.1 400") and b"<Code>IncompleteBody</Code>" in answer, answer[:300]
         assert not stored(front, bucket, "short")
 
-    @pytest.mark.parametrize("query", ["torrent", "versioning", "lifecycle", "policy", "cors", "tagging", "restore",
+    @pytest.mark.parametrize("query", ["torrent", "versioning", "replication", "policy", "cors", "tagging", "restore",
                                        "website", "foo=bar", "versionId=3"])
     def test_unknown_subresources_are_not_implemented(self, front, bucket, query):
         s3.signed(front, "PUT", f"/{bucket}/here", body=b"x")
