@@ -23,6 +23,7 @@ GRACEFUL_SECONDS = 3
 # mmap whose pages the kernel must fault in and zero: measured, that made Reed-Solomon encoding
 # 2.5 times slower (340,000 page faults per 200 MB encoded, against 5,000).
 MALLOC_OPTIONS = {-3: 32 << 20, -1: 16 << 20}    # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+GUNICORN = "gunicorn"   # app.extensions key: more gunicorn settings a later server gives (final/: its logger)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def serve(app: Flask, bind: str, threads: int = THREADS) -> None:
         "control_socket_disable": True,
         "post_worker_init": lambda _worker: _start(workers),
         "worker_exit": lambda _server, _worker: _stop(workers),
+        **app.extensions.get(GUNICORN, {}),
     }
     _Gunicorn(app, options).run()
 

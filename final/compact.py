@@ -10,12 +10,12 @@ import json
 import logging
 import sys
 
-from chapter01_single.app import setup_logging
 from chapter01_single.durable import Durability
 from chapter02_distributed.common.objectstream import request, url
 from final import config as settings
 from final.containers import compaction
 from final.containers.store import ContainerStore
+from final.ops.logs import setup_logging
 
 log = logging.getLogger("compact")
 
@@ -39,7 +39,7 @@ def compact(config: dict) -> dict:
 
 
 def main() -> int:
-    setup_logging()
+    setup_logging(settings.load())
     try:
         print(json.dumps(compact(settings.load()), indent=1))
         return 0

@@ -6,6 +6,7 @@ from chapter08_maintenance.common.tool import run  # unchanged since chapter 8
 from chapter08_maintenance.delete_old_metadata import delete_old_metadata
 from final import config as settings
 from final.catalog.maintenance import MaintenanceMetadata
+from final.ops.logs import setup_logging
 
 
 def collect(config: dict, metadata: MaintenanceMetadata) -> bool:
@@ -15,4 +16,5 @@ def collect(config: dict, metadata: MaintenanceMetadata) -> bool:
 
 
 if __name__ == "__main__":
+    setup_logging(settings.load())
     run(collect, MaintenanceMetadata, settings)

@@ -17,6 +17,7 @@ from chapter08_maintenance.delete_orphan_object import delete_orphan_object, sha
 from final import config as settings
 from final.catalog.maintenance import MaintenanceMetadata
 from final.catalog.uploads import Uploads
+from final.ops.logs import setup_logging
 
 log = logging.getLogger("delete_orphan_object")
 
@@ -66,4 +67,5 @@ def collect(config: dict, metadata) -> bool:
 
 
 if __name__ == "__main__":
+    setup_logging(settings.load())
     run(collect, MaintenanceMetadata, settings)

@@ -28,7 +28,7 @@ from final.catalog.keys import Keys
 from final.catalog.uploads import Uploads
 from final.events.announce import announce
 from final.events.bus import EventBus
-from chapter01_single.app import setup_logging  # TODO(ops): final.ops.logs
+from final.ops.logs import setup_logging
 
 log = logging.getLogger("lifecycle")
 WHO = "lifecycle"                      # the events' principal
@@ -118,7 +118,7 @@ def main(argv=None) -> None:
     parser.add_argument("--once", action="store_true", help="one run, then exit (else every LIFECYCLE_INTERVAL s)")
     args = parser.parse_args(argv)
     config = settings.load()
-    setup_logging()
+    setup_logging(config)
     stopping = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.set())

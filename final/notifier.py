@@ -4,12 +4,12 @@ import signal
 
 from final import config as settings
 from final.events.delivery import Notifier
-from chapter01_single.app import setup_logging  # TODO(ops): final.ops.logs
+from final.ops.logs import setup_logging
 
 
 def main() -> None:
     config = settings.load()
-    setup_logging()
+    setup_logging(config)
     notifier = Notifier(config)
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: notifier.stopping.set())

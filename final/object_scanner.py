@@ -19,6 +19,7 @@ from final import config as settings
 from final.api_server import app as api
 from final.containers.client import REPLICAS, Objects, fetch_replica, rank
 from final.containers.scan import keys_in
+from final.ops.logs import setup_logging
 
 log = logging.getLogger("object_scanner")
 
@@ -96,4 +97,5 @@ def object_scanner(config: dict, metadata) -> bool:
 
 
 if __name__ == "__main__":
+    setup_logging(settings.load())
     run(object_scanner, api.Parts.maintenance_class, settings)

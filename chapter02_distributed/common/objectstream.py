@@ -4,8 +4,12 @@ Every request has a connect and a read timeout and every response is closed; a d
 cannot be reached or fails answers ``DataServerError`` (502), never a hang. Each thread keeps its
 own pooled ``requests.Session``. A body whose length is known goes with a ``Content-Length``
 (``SizedBody``) rather than chunked: the receiving gunicorn reads it with less work.
+``HOP_HEADERS`` are headers every hop adds, set per request by a later server (final/: its request
+id); ``HopPool`` is a thread pool whose tasks see them too.
 """
+import contextvars
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 from urllib.parse import quote
 
@@ -17,6 +21,7 @@ TIMEOUT = (3, 30)    # seconds to connect, seconds of silence while reading
 CHUNK = 4 << 20      # relay chunk: fewer, larger socket writes are cheaper in Python
 
 _local = threading.local()
+HOP_HEADERS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("hop_headers", default=None)
 
 
 class DataServerError(StorageError):
@@ -63,6 +68,20 @@ def sized(chunks: Iterable[bytes], length: int | None) -> Iterable[bytes]:
     return SizedBody(chunks, length) if length else chunks
 
 
+class HopPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the context of the thread that submitted them (contextvars
+    do not flow into a pool's threads by themselves), so their hops carry its ``HOP_HEADERS``."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+def with_hop_headers(headers: dict | None) -> dict | None:
+    """``headers`` plus this request's ``HOP_HEADERS`` (the caller's own win)."""
+    extra = HOP_HEADERS.get()
+    return {**extra, **headers} if extra and headers else extra or headers
+
+
 def session() -> requests.Session:
     """This thread's pooled HTTP session (no proxy or netrc look-ups: every hop is ours)."""
     if not hasattr(_local, "session"):
@@ -86,6 +105,7 @@ def request(method: str, target: str, **kwargs) -> requests.Response:
     are never followed: a data server (or something posing as one) cannot send the api elsewhere."""
     kwargs.setdefault("timeout", TIMEOUT)
     kwargs["allow_redirects"] = False
+    kwargs["headers"] = with_hop_headers(kwargs.get("headers"))
     try:
         return session().request(method, target, **kwargs)
     except requests.RequestException as error:

@@ -18,7 +18,7 @@ import http.client
 import select
 import threading
 
-from chapter02_distributed.common.objectstream import TIMEOUT
+from chapter02_distributed.common.objectstream import TIMEOUT, with_hop_headers
 
 _idle: dict[str, list[http.client.HTTPConnection]] = {}
 _lock = threading.Lock()
@@ -87,7 +87,7 @@ class ShardFetch:
 
     def _send(self) -> None:
         self.connection, self.reused = _take(self.server)
-        self.connection.request(self.method, self.path, body=self.body, headers=self.headers)
+        self.connection.request(self.method, self.path, body=self.body, headers=with_hop_headers(self.headers))
 
     def _send_quietly(self) -> None:
         try:

@@ -10,15 +10,15 @@ there), and shards missing or failing in the first batch are rebuilt on the side
     object bytes:  | block 0 (32000) | block 1 | ... |      a batch = BATCH_BLOCKS blocks
     shard i:       | 8000 of block 0 | 8000 of block 1 | ...  (the book's per-block layout)
 """
+import contextvars
 import logging
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
 from chapter01_single.errors import ServiceUnavailable
-from chapter02_distributed.common.objectstream import DataServerError, path
+from chapter02_distributed.common.objectstream import DataServerError, HopPool, path
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
 from chapter05_erasure.common.fetch import ShardFetch
@@ -30,8 +30,8 @@ QUEUE_DEPTH = 4                              # batches buffered per shard writer
 PUT_WAIT = 30                                # seconds a writer may stall before the PUT fails
 
 log = logging.getLogger(__name__)
-_pool = ThreadPoolExecutor(max_workers=12, thread_name_prefix="shard")              # on a request's path
-_background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="shard-repair")   # never waited for
+_pool = HopPool(max_workers=12, thread_name_prefix="shard")              # on a request's path
+_background = HopPool(max_workers=4, thread_name_prefix="shard-repair")   # never waited for
 
 
 class ShardsUnavailable(ServiceUnavailable):
@@ -49,8 +49,13 @@ class ShardWriter(threading.Thread):
         self.temp: TempUpload | None = None
         self.error: Exception | None = None
         self.aborted = threading.Event()
+        self.context = contextvars.copy_context()    # the creating request's: its hops' HOP_HEADERS
 
     def run(self) -> None:
+        self.context.run(self.send)
+
+    def send(self) -> None:
+        """This thread's work: the temp upload, fed from the queue."""
         try:
             self.temp = self.temp_class(self.server, self.shard_name, self.size)
             self.temp.send(self._chunks())

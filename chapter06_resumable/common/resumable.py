@@ -15,11 +15,10 @@ the versions it covers, and each temp is committed only at that version (412 oth
 import hashlib
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from chapter01_single.errors import ObjectNotFound, StorageError
-from chapter02_distributed.common.objectstream import DataServerError, path, request, sized
+from chapter02_distributed.common.objectstream import DataServerError, HopPool, path, request, sized
 from chapter03_metadata.common import digest
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common import rs
@@ -28,7 +27,7 @@ from chapter05_erasure.common.shards import BATCH, ShardWriter, rebatch
 from chapter06_resumable.common.headers import BEFORE, VERSION
 from chapter06_resumable.common.token import Upload
 
-_pool = ThreadPoolExecutor(max_workers=12, thread_name_prefix="resumable")
+_pool = HopPool(max_workers=12, thread_name_prefix="resumable")
 
 
 class UploadNotFound(ObjectNotFound):
@@ -98,7 +97,7 @@ class AppendWriter(ShardWriter):
         self.temp, self.offset, self.length = temp, offset, length
         self.before: str | None = None
 
-    def run(self) -> None:
+    def send(self) -> None:
         try:
             self.before = self.temp.send_at(self.offset, self._chunks(), self.length)
         except Exception as error:    # read by the feeding thread

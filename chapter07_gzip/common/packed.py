@@ -17,13 +17,12 @@ four bytes (exactly four shards, no padding) and its shards never of the plain l
 import itertools
 import struct
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
 from isal import isal_zlib
 
 from chapter01_single.errors import StorageError
-from chapter02_distributed.common.objectstream import DataServerError, request, url
+from chapter02_distributed.common.objectstream import DataServerError, HopPool, request, url
 from chapter05_erasure.common import rs
 from chapter04_dedup.common.temp import TempUpload
 from chapter05_erasure.common.shards import RSPutStream, ShardWriter
@@ -35,7 +34,7 @@ OUT = 1 << 20           # most bytes one decompress call may return (a gzip bomb
 STORED_EMPTY = b"\x00\x00\x00\xff\xff"    # deflate: a non-final stored block of 0 bytes
 STORED_LAST = b"\x01\x00\x00\xff\xff"     # the same, final
 
-_heads = ThreadPoolExecutor(max_workers=6, thread_name_prefix="packed-head")
+_heads = HopPool(max_workers=6, thread_name_prefix="packed-head")
 
 
 class PackedCorrupt(StorageError):

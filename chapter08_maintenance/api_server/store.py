@@ -8,18 +8,17 @@ time is now, and no DELETE moves them for a while), and ``reuse`` pins them agai
 a long body and once more when the body is read, before the version is added.
 """
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, Iterator
 
 from chapter01_single.errors import ServiceUnavailable
-from chapter02_distributed.common.objectstream import DataServerError, request, url
+from chapter02_distributed.common.objectstream import DataServerError, HopPool, request, url
 from chapter03_metadata.common import digest
 from chapter05_erasure.common import rs
 from chapter07_gzip.api_server import store as chapter7
 
 REPIN = 60.0             # seconds between pins while a long body is read (a pin holds 300 s)
 
-_pins = ThreadPoolExecutor(max_workers=6, thread_name_prefix="pin")
+_pins = HopPool(max_workers=6, thread_name_prefix="pin")
 
 
 class ContentGone(ServiceUnavailable):

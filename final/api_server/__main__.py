@@ -9,7 +9,9 @@ import ctypes
 import ctypes.util
 
 from chapter01_single.serve import run  # unchanged since chapter 1
+from final import config as settings
 from final.api_server.app import create_app
+from final.ops.logs import setup_logging
 
 M_ARENA_MAX = -8
 ARENAS = 2
@@ -23,4 +25,5 @@ def cap_arenas() -> None:
 
 
 cap_arenas()
+setup_logging(settings.load())
 run(create_app)

@@ -20,6 +20,7 @@ from final.s3.users import Users
 from final.web.cluster import Cluster, PeerBeat, WatchedServers
 from final.events.announce import Announcer
 from final.events.bus import EventBus
+from final.ops import access, metrics
 from final.web.events import EventLog, listener
 from final.web.site import Web
 
@@ -29,7 +30,7 @@ class Parts(chapter8.Parts):
     path the book's routes do not use is the S3 API; ``/ui/`` is the web view, fed by the servers'
     heartbeats and the ``objectEvents`` feed (``bus``)."""
     settings = settings
-    locator_class = Locator
+    locator_class = metrics.measured(Locator, metrics.TimedLocate)
     locate_view = LocateView
     metadata_class = Metadata
     objects_class = Objects
@@ -38,17 +39,22 @@ class Parts(chapter8.Parts):
     feed = cached_property(lambda self: EventLog())
     bus = cached_property(lambda self: EventBus(self.config["RABBITMQ_SERVER"], listener(self.feed),
                                                  wanted=self.feed.watched))
-    servers = cached_property(lambda self: WatchedServers(self.config["HEARTBEAT_EXPIRY"], self.told("data")))
+    servers = cached_property(lambda self: metrics.measured(WatchedServers, metrics.CountedBeats)(
+        self.config["HEARTBEAT_EXPIRY"], self.told("data")))
     peers = cached_property(lambda self: WatchedServers(self.config["HEARTBEAT_EXPIRY"], self.told("api")))
     objects = cached_property(lambda self: self.objects_class(
         self.servers, self.locator, self.metadata, self.config["SMALL_OBJECT_LIMIT"],
-        lambda key, shard, server: self.bus.publish({"kind": "ShardRepaired", "key": key, "shard": shard,
-                                                     "server": server})))
+        self.repaired))
     s3 = cached_property(lambda self: Store(
         self.objects, LeanBuckets(self.config["ES_SERVER"], f"{self.config['ES_INDEX']}-buckets"),
         Keys(self.config["ES_SERVER"], self.config["ES_INDEX"]), Users.from_config(self.config),
         self.config["S3_REGION"], Uploads(self.config["ES_SERVER"], self.config["ES_INDEX"]),
         self.config["MULTIPART_MIN_PART"], self.config["WEBHOOK_ALLOWED_HOSTS"]))
+
+    def repaired(self, key: str, shard: int, server: str) -> None:
+        """A GET rewrote a shard: counted, and told on the feed."""
+        metrics.SHARDS_REPAIRED.inc()
+        self.bus.publish({"kind": "ShardRepaired", "key": key, "shard": shard, "server": server})
 
     def told(self, role: str):
         """What this server tells its own feed when a server of ``role`` joins or leaves."""
@@ -75,6 +81,7 @@ class Parts(chapter8.Parts):
         gateway = Gateway(self.s3, self.config["BOOK_API"], notify=announcer)
         self.web(gateway).install(app)
         gateway.install(app)                 # after the web view: its /ui/ is a route, not a bucket
+        access.install(app, [metrics.live_servers(self.servers)])    # outermost: ids, access log, /metrics
         return app
 
 

@@ -12,12 +12,13 @@ import hashlib
 import json
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 
 import requests
 from flask import Response
 
 from chapter01_single.app import Resource
+from chapter02_distributed.common.objectstream import HopPool, with_hop_headers
 from chapter03_metadata.common import digest
 from chapter04_dedup.data_server.objects import check_key
 from chapter05_erasure.common import rs
@@ -29,7 +30,7 @@ VERIFY_LIMIT = 64 << 20          # bytes of one shard file checked on a page vie
 TIMEOUT = 3.0                    # seconds a survey waits for one data server
 VERDICTS = 4096                  # shard checks remembered (by file name, time and size)
 
-_asks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="inventory")
+_asks = HopPool(max_workers=8, thread_name_prefix="inventory")
 _verdicts: dict[tuple, str] = {}
 
 
@@ -128,7 +129,7 @@ def _gather(answers: dict) -> dict:
 
 def _ask(server: str, key: str) -> dict | None:
     try:
-        with requests.get(f"http://{server}/inventory/{key}", timeout=TIMEOUT) as response:
+        with requests.get(f"http://{server}/inventory/{key}", timeout=TIMEOUT, headers=with_hop_headers(None)) as response:
             return response.json() if response.status_code == 200 else None
     except (requests.RequestException, ValueError):
         return None

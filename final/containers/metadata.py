@@ -3,12 +3,15 @@
 A small object (at most ``SMALL_OBJECT_LIMIT`` bytes) is kept whole, as three replicas in the
 containers of three data servers; its version records their addresses in ``replicas``, so a GET
 asks one of them straight away, with no locate. Chapter 7's record otherwise (a big object's
-``replicas`` is empty).
+``replicas`` is empty). Each lean call is logged at DEBUG on ``CALLS`` as the official client logs
+its own (``METHOD path [status:S duration:Ds]``; args: method, path, status, seconds).
 """
 import http.client
 import json
+import logging
 import queue
 import threading
+import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 
@@ -17,6 +20,7 @@ from chapter07_gzip.common import es as chapter7
 from chapter08_maintenance.common import es as chapter8
 
 MAPPING = {"properties": {**chapter7.MAPPING["properties"], "replicas": {"type": "keyword"}}}
+CALLS = logging.getLogger("final.containers.elasticsearch")     # one DEBUG record per lean call
 
 
 @dataclass(frozen=True)
@@ -57,22 +61,31 @@ class LeanDocuments:
         """(status, JSON body) of one request; 200, 201, 404 and 409 are answers, the rest 503."""
         body = ndjson if ndjson is not None else json.dumps(document).encode() if document is not None else None
         kind = "application/x-ndjson" if ndjson is not None else "application/json"
+        started, status = time.perf_counter(), "N/A"
+        try:
+            status, data = self._exchange(method, path, body, kind)
+        finally:
+            if CALLS.isEnabledFor(logging.DEBUG):      # made by hand: Logger.debug would look for its caller's frame
+                CALLS.handle(CALLS.makeRecord(CALLS.name, logging.DEBUG, __file__, 0, "%s %s [status:%s duration:%.3fs]",
+                                              (method, path, status, time.perf_counter() - started), None))
+        if status not in (200, 201, 404, 409):
+            chapter3.log.warning("Elasticsearch answered %d to %s %s: %s", status, method, path, data[:300])
+            raise chapter3.MetadataUnavailable(f"the metadata service answered {status}")
+        return status, json.loads(data) if data else {}
+
+    def _exchange(self, method: str, path: str, body: bytes | None, kind: str) -> tuple[int, bytes]:
+        """(status, body bytes) of one request on this thread's kept connection."""
         for attempt in range(2):                 # a kept connection the server closed: once more
             connection = self._connection()
             try:
                 connection.request(method, path, body, {"Content-Type": kind} if body else {})
                 answer = connection.getresponse()
-                status, data = answer.status, answer.read()
-                break
+                return answer.status, answer.read()
             except (OSError, http.client.HTTPException) as error:
                 connection.close()
                 self._local.connection = None
                 if attempt or method != "GET" or isinstance(error, TimeoutError):     # only a read is redone
                     raise chapter3.MetadataUnavailable(f"the metadata service failed: {error!r}") from None
-        if status not in (200, 201, 404, 409):
-            chapter3.log.warning("Elasticsearch answered %d to %s %s: %s", status, method, path, data[:300])
-            raise chapter3.MetadataUnavailable(f"the metadata service answered {status}")
-        return status, json.loads(data) if data else {}
 
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self._local, "connection", None)

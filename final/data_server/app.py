@@ -10,6 +10,7 @@ from final.containers.inventory import InventoryView, usage
 from final.containers.server import Compactor, ContainerShardStore, LocateListener
 from final.containers.store import ContainerStore
 from final.containers.views import ContainersView, FastPath
+from final.ops import access, metrics
 
 
 class Parts(chapter8.Parts):
@@ -21,8 +22,8 @@ class Parts(chapter8.Parts):
         self.config["STORAGE_ROOT"], self.config["CONTAINER_SIZE"], self.durable))
     store = cached_property(lambda self: ContainerShardStore(self.config["STORAGE_ROOT"], self.containers,
                                                              self.durable))
-    compactor = cached_property(lambda self: Compactor(self.containers, self.config["COMPACT_RATIO"],
-                                                       self.config["COMPACT_INTERVAL"]))
+    compactor = cached_property(lambda self: metrics.measured(Compactor, metrics.CountedCompactions)(
+        self.containers, self.config["COMPACT_RATIO"], self.config["COMPACT_INTERVAL"]))
 
     def health(self) -> dict:
         return {"containers": vars(self.containers.stats()),
@@ -37,6 +38,7 @@ class Parts(chapter8.Parts):
                      compactor=self.compactor)
         add_resource(app, InventoryView, store=self.store)
         app.wsgi_app = FastPath(app.wsgi_app, self.containers, self.config["SMALL_OBJECT_LIMIT"])
+        access.install(app, [metrics.containers(self.containers)])    # outermost: ids, access log, /metrics
         return app
 
 

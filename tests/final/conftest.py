@@ -33,11 +33,12 @@ def drop_s3_indices() -> None:
 
 
 def start_final():
-    """containers of 1 MiB: the tests see containers fill, roll over and get compacted; multipart
+    """containers of 1 MiB: the tests see containers fill, roll over and get compacted; logs in JSON
+(LOG_FORMAT=json: tests/final/test_metrics.py reads them); multipart
 parts of 64 KiB and more; webhooks on this machine."""
     drop_s3_indices()
     return chapter_cluster(FINAL, LOCATE_TIMEOUT="3", CONTAINER_SIZE="1048576", S3_USERS_FILE=users_file(),
-                           MULTIPART_MIN_PART="65536", WEBHOOK_ALLOWED_HOSTS=WEBHOOK_HOSTS)
+                           MULTIPART_MIN_PART="65536", WEBHOOK_ALLOWED_HOSTS=WEBHOOK_HOSTS, LOG_FORMAT="json")
 
 
 def cleanup_final() -> None:
