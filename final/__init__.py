@@ -20,6 +20,11 @@ Wings:
   (issue 23), buckets' notification configurations (webhooks, ``WEBHOOK_ALLOWED_HOSTS`` only), and
   ``python -m final.notifier``, which POSTs them at least once, in order per key. The catalog keeps
   the buckets' lifecycle rules (``catalog.lifecycle``), applied by ``python -m final.lifecycle``.
+- ``ops``: what an operator watches (issue 23): ``GET /metrics`` on every server (Prometheus text:
+  requests by route, method and status with latency, bytes, locates, Elasticsearch calls, repairs,
+  heartbeats, live servers, container bytes, compactions), request ids passed on every hop to the
+  data servers (chapter 2's ``HOP_HEADERS`` seam), an access-log line per request, and
+  ``LOG_FORMAT=json`` for every entry point.
 - ``web``: the web view at ``/ui/`` (issue 22): sign-in with S3 keys, buckets and objects with
   each object's shard map, uploads with a progress bar, the cluster's servers live, and a feed of
   events (server-sent events over RabbitMQ's ``objectEvents``).
@@ -27,8 +32,9 @@ Wings:
 Entry points (interfaces.md, "final/"): ``python -m final.data_server``, ``final.api_server``,
 ``final.delete_old_metadata``, ``final.delete_orphan_object``, ``final.object_scanner``,
 ``final.compact``, ``final.lifecycle``, ``final.notifier``; ``config`` adds ``SMALL_OBJECT_LIMIT``,
-``CONTAINER_SIZE``, ``COMPACT_RATIO`` and ``COMPACT_INTERVAL``, the ``S3_*`` settings, ``MULTIPART_MIN_PART``, ``BOOK_API``, ``UI_SECRET_KEY``,
-``LOG_FORMAT``, ``EVENTS``, ``LIFECYCLE_*`` and ``WEBHOOK_ALLOWED_HOSTS`` to chapter 8's settings; ``objstore`` (``python -m final.cli``).
+``CONTAINER_SIZE``, ``COMPACT_RATIO`` and ``COMPACT_INTERVAL``, the ``S3_*`` settings,
+``MULTIPART_MIN_PART``, ``BOOK_API``, ``UI_SECRET_KEY``, ``LOG_FORMAT``, ``EVENTS``, ``LIFECYCLE_*``
+and ``WEBHOOK_ALLOWED_HOSTS`` to chapter 8's settings; ``objstore`` (``python -m final.cli``).
 Changed from chapter 8: the data server's store (``containers.server.ContainerShardStore``: shard
 files and container records), its locate reply (``"Replica"``), the api's pipeline
 (``containers.client.Objects``: small objects whole), locator (``containers.locate``) and metadata
@@ -37,5 +43,5 @@ api server's every other path (``s3.gateway``), its ``/ui/`` (``web``: api serve
 on ``apiPeers``, the data servers' ``/healthz`` says their disks and ``/inventory/<key>`` what they hold
 of an object: ``containers.inventory``); the tools learn about replicas, S3 keys and multipart parts
 (``catalog.maintenance``), and ``delete_orphan_object`` expires stale uploads; the api server's
-entry point caps glibc's malloc arenas. Reused: everything else, from chapters 1-8.
+entry point caps glibc's malloc arenas; every entry point logs through ``ops.logs``. Reused: everything else, from chapters 1-8.
 """

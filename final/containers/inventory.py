@@ -129,7 +129,8 @@ def _gather(answers: dict) -> dict:
 
 def _ask(server: str, key: str) -> dict | None:
     try:
-        with requests.get(f"http://{server}/inventory/{key}", timeout=TIMEOUT, headers=with_hop_headers(None)) as response:
+        with requests.get(f"http://{server}/inventory/{key}", timeout=TIMEOUT,
+                          headers=with_hop_headers(None)) as response:
             return response.json() if response.status_code == 200 else None
     except (requests.RequestException, ValueError):
         return None

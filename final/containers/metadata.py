@@ -66,7 +66,8 @@ class LeanDocuments:
             status, data = self._exchange(method, path, body, kind)
         finally:
             if CALLS.isEnabledFor(logging.DEBUG):      # made by hand: Logger.debug would look for its caller's frame
-                CALLS.handle(CALLS.makeRecord(CALLS.name, logging.DEBUG, __file__, 0, "%s %s [status:%s duration:%.3fs]",
+                CALLS.handle(CALLS.makeRecord(CALLS.name, logging.DEBUG, __file__, 0,
+                                              "%s %s [status:%s duration:%.3fs]",
                                               (method, path, status, time.perf_counter() - started), None))
         if status not in (200, 201, 404, 409):
             chapter3.log.warning("Elasticsearch answered %d to %s %s: %s", status, method, path, data[:300])

@@ -8,34 +8,35 @@ are the gateway's ``ROUTES`` keys (a test checks that each route has a name here
 OPERATION = "final.operation"        # WSGI environ key the gateway writes and final/ops reads
 UNKNOWN = "Unknown"                  # an S3 request no route answers (MethodNotAllowed, NotImplemented…)
 
-OPERATIONS = {  # (method, bucket given, key given, subresource) -> S3's name
-    ("GET", False, False, None): "ListBuckets",
-    ("PUT", True, False, None): "CreateBucket",
-    ("HEAD", True, False, None): "HeadBucket",
-    ("DELETE", True, False, None): "DeleteBucket",
-    ("GET", True, False, "location"): "GetBucketLocation",
-    ("GET", True, False, "acl"): "GetBucketAcl",
-    ("PUT", True, False, "acl"): "PutBucketAcl",
-    ("GET", True, False, None): "ListObjects",
-    ("POST", True, False, "delete"): "DeleteObjects",
-    ("PUT", True, True, None): "PutObject",
-    ("GET", True, True, None): "GetObject",
-    ("HEAD", True, True, None): "HeadObject",
-    ("DELETE", True, True, None): "DeleteObject",
-    ("GET", True, True, "acl"): "GetObjectAcl",
-    ("PUT", True, True, "acl"): "PutObjectAcl",
-    ("GET", True, False, "uploads"): "ListMultipartUploads",
-    ("POST", True, True, "uploads"): "CreateMultipartUpload",
-    ("PUT", True, True, "uploadId"): "UploadPart",
-    ("GET", True, True, "uploadId"): "ListParts",
-    ("DELETE", True, True, "uploadId"): "AbortMultipartUpload",
-    ("POST", True, True, "uploadId"): "CompleteMultipartUpload",
-    ("GET", True, False, "lifecycle"): "GetBucketLifecycleConfiguration",
-    ("PUT", True, False, "lifecycle"): "PutBucketLifecycleConfiguration",
-    ("DELETE", True, False, "lifecycle"): "DeleteBucketLifecycle",
-    ("GET", True, False, "notification"): "GetBucketNotificationConfiguration",
-    ("PUT", True, False, "notification"): "PutBucketNotificationConfiguration",
-}
+_TABLE = """
+    GET  /             ListBuckets          PUT  /b/k           PutObject
+    PUT  /b            CreateBucket         GET  /b/k           GetObject
+    HEAD /b            HeadBucket           HEAD /b/k           HeadObject
+    DELETE /b          DeleteBucket         DELETE /b/k         DeleteObject
+    GET  /b?location   GetBucketLocation    GET  /b/k?acl       GetObjectAcl
+    GET  /b?acl        GetBucketAcl         PUT  /b/k?acl       PutObjectAcl
+    PUT  /b?acl        PutBucketAcl         GET  /b?uploads     ListMultipartUploads
+    GET  /b            ListObjects          POST /b/k?uploads   CreateMultipartUpload
+    POST /b?delete     DeleteObjects        PUT  /b/k?uploadId  UploadPart
+    GET  /b?lifecycle  GetBucketLifecycleConfiguration   GET  /b/k?uploadId     ListParts
+    PUT  /b?lifecycle  PutBucketLifecycleConfiguration   DELETE /b/k?uploadId   AbortMultipartUpload
+    DELETE /b?lifecycle  DeleteBucketLifecycle           POST /b/k?uploadId     CompleteMultipartUpload
+    GET  /b?notification  GetBucketNotificationConfiguration
+    PUT  /b?notification  PutBucketNotificationConfiguration
+"""  # method, target (/b: a bucket, /b/k: a key; ?subresource), S3's name; two to a line
+
+
+def _parse(table: str) -> dict:
+    """``_TABLE`` as {(method, bucket given, key given, subresource): name}."""
+    words = table.split()
+    found = {}
+    for method, target, operation in zip(words[0::3], words[1::3], words[2::3]):
+        path, _, subresource = target.partition("?")
+        found[method, path != "/", path.count("/") == 2, subresource or None] = operation
+    return found
+
+
+OPERATIONS = _parse(_TABLE)  # (method, bucket given, key given, subresource) -> S3's name
 COPIES = {"PutObject": "CopyObject", "UploadPart": "UploadPartCopy"}     # with x-amz-copy-source
 
 
