@@ -53,3 +53,18 @@ def files_of(cluster, data: bytes) -> list[Path]:
     """Files named after the object anywhere under the data servers' roots (there should be none)."""
     key = key_of(data)
     return [f for p in cluster.data_servers for f in Path(p.root).rglob(f"{key}*")]
+
+
+def roll(server) -> None:
+    """Open a new container (the compactor never takes the open one): records too big for what is
+    left of CONTAINER_SIZE (1 MiB on the test cluster) go to a new one; they are deleted at once."""
+    root = Path(server.root) / "containers"
+    count = len(list(root.glob("*.ctr")))
+    for _ in range(3):
+        filler = os.urandom(600000)
+        url = f"http://{server.address}/containers/{key_of(filler)}"
+        assert requests.put(url, data=filler, timeout=30).ok
+        assert requests.delete(url, timeout=30).ok          # dead at once: it weighs on no live count
+        if len(list(root.glob("*.ctr"))) > count:
+            return
+    raise AssertionError("no new container was opened")

@@ -17,7 +17,7 @@ import requests
 from chapter03_metadata.common import digest
 from tests.chapter06 import test_chapter06 as chapter6
 from tests.chapter08.test_chapter08 import drop_versions, tool
-from tests.final.containers import files_of, flip, holders, key_of, records_of
+from tests.final.containers import files_of, flip, holders, key_of, records_of, roll
 from tests.support import FAST, error_code, es_url, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -236,7 +236,7 @@ class TestCompaction:
 
     def test_online_compaction_keeps_every_live_replica_while_reads_go_on(self, client, cluster):
         server = cluster.data_servers[4]
-        _roll(server)                                          # a container of this test's records alone
+        roll(server)                                          # a container of this test's records alone
         stored = {}
         for i in range(60):
             data = os.urandom(4096)
@@ -245,7 +245,7 @@ class TestCompaction:
         for data in list(stored.values())[:40]:
             requests.delete(f"http://{server.address}/containers/{key_of(data)}", timeout=10)
         live = list(stored.values())[40:]
-        _roll(server)
+        roll(server)
         errors, stop = [], threading.Event()
 
         def reader():
@@ -328,21 +328,6 @@ def _answers(address: str) -> bool:
 
 def _container_bytes(root: Path) -> int:
     return sum(f.stat().st_size for f in (root / "containers").glob("*.ctr"))
-
-
-def _roll(server) -> None:
-    """Open a new container (the compactor never takes the open one): records too big for what is
-    left of CONTAINER_SIZE (1 MiB on the test cluster) go to a new one; they are deleted at once."""
-    root = Path(server.root) / "containers"
-    count = len(list(root.glob("*.ctr")))
-    for _ in range(3):
-        filler = os.urandom(600000)
-        url = f"http://{server.address}/containers/{key_of(filler)}"
-        assert requests.put(url, data=filler, timeout=30).ok
-        assert requests.delete(url, timeout=30).ok          # dead at once: it weighs on no live count
-        if len(list(root.glob("*.ctr"))) > count:
-            return
-    raise AssertionError("no new container was opened")
 
 
 def _fill_offline(root: Path, count: int) -> list[bytes]:

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chapter03_metadata.common import digest
 from tests.final import s3
+from tests.final.containers import key_of, roll
 from tests.support import wait_until
 
 SMALL = 5000                    # three replicas in containers
@@ -135,8 +136,35 @@ class TestMetrics:
                                                                               state="live")
                    for a, b in zip(after, before))
         assert live >= 3 * SMALL
-        assert all(total(a, "objstore_compactions_total") >= 0 and "objstore_container_bytes" in
-                   {name for name, _, _ in a} for a in after)
+
+    def test_a_shard_a_get_rebuilds_is_counted(self, cluster, front, client):
+        name, data = f"m-{uuid.uuid4().hex}", os.urandom(BIG)
+        put(client, name, data)
+        lost = next(f for p in cluster.data_servers for f in (Path(p.root) / "objects").glob(f"{key_of(data)}.2.*"))
+        before = total(scrape(front), "objstore_shards_repaired_total")
+        lost.unlink()
+        assert client.get(name).content == data
+        wait_until(lambda: total(scrape(front), "objstore_shards_repaired_total") == before + 1, 10,
+                   what="the repair counted")
+
+    def test_a_compaction_is_counted_and_the_dead_bytes_leave_the_gauge(self, cluster):
+        server = cluster.data_servers[5]
+        roll(server)                                   # a container of this test's records alone
+        records = [os.urandom(4096) for _ in range(8)]
+        for data in records:
+            assert requests.put(f"http://{server.address}/containers/{key_of(data)}", data=data, timeout=10).ok
+        for data in records[:6]:
+            assert requests.delete(f"http://{server.address}/containers/{key_of(data)}", timeout=10).ok
+        roll(server)
+        before = scrape(server.address)
+        assert total(before, "objstore_container_bytes", state="dead") >= 6 * 4096
+        answer = requests.post(f"http://{server.address}/containers/?compact", timeout=120).json()
+        assert answer["compacted"]
+        after = scrape(server.address)
+        assert total(after, "objstore_compactions_total") - total(before, "objstore_compactions_total") == \
+            len(answer["compacted"])
+        assert total(after, "objstore_container_bytes", state="dead") < total(before, "objstore_container_bytes",
+                                                                                state="dead")
 
     def test_metrics_is_not_a_bucket_and_answers_with_the_book_api_off(self, alice):
         from final import config
