@@ -43,5 +43,6 @@ api server's every other path (``s3.gateway``), its ``/ui/`` (``web``: api serve
 on ``apiPeers``, the data servers' ``/healthz`` says their disks and ``/inventory/<key>`` what they hold
 of an object: ``containers.inventory``); the tools learn about replicas, S3 keys and multipart parts
 (``catalog.maintenance``), and ``delete_orphan_object`` expires stale uploads; the api server's
-entry point caps glibc's malloc arenas; every entry point logs through ``ops.logs``. Reused: everything else, from chapters 1-8.
+entry point caps glibc's malloc arenas; every entry point logs through ``ops.logs``.
+Reused: everything else, from chapters 1-8.
 """
