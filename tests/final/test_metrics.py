@@ -265,3 +265,24 @@ class TestJsonLogs:
         parsed = json.loads(line)
         assert parsed["message"] == "failed: x" and parsed["request_id"] == "rid-1"
         assert "ValueError: boom" in parsed["exception"] and parsed["level"] == "ERROR"
+
+
+def test_elasticsearch_calls_and_failures_are_counted_from_the_clients_records():
+    """Pure logic: the records both Elasticsearch clients log for each request move the metrics (a
+    real failure needs Elasticsearch down, which the cluster tests do not do)."""
+    import logging
+    from final.ops import metrics
+
+    def count(name, client):
+        return metrics.REGISTRY.get_sample_value(name, {"client": client}) or 0.0
+    metrics.watch_elasticsearch()
+    names = ("objstore_elasticsearch_request_duration_seconds_count", "objstore_elasticsearch_errors_total")
+    before = {(n, c): count(n, c) for n in names for c in ("official", "lean")}
+    official, lean = logging.getLogger(metrics.OFFICIAL), logging.getLogger(metrics.LEAN)
+    official.info("GET http://127.0.0.1:9200/i/_search [status:200 duration:0.004s]")
+    official.info("PUT http://127.0.0.1:9200/i/_doc/1 [status:N/A duration:3.001s]")       # no answer
+    lean.debug("%s %s [status:%s duration:%.3fs]", "GET", "/i/_doc/1", 503, 0.25)
+    lean.debug("%s %s [status:%s duration:%.3fs]", "GET", "/i/_doc/2", 404, 0.01)           # an answer
+    grew = {key: count(*key) - value for key, value in before.items()}
+    assert grew == {(names[0], "official"): 2, (names[1], "official"): 1, (names[0], "lean"): 2,
+                    (names[1], "lean"): 1}
