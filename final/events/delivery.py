@@ -2,11 +2,12 @@
 its webhook, at least once, in order per key, with retries and back-off.
 
 Two stages, each its own RabbitMQ connection:
-- ``Router`` consumes the durable queue ``notifier.events`` (bound to ``objectEvents``) and copies
-  each event to one durable queue per webhook (``notifier.webhook.<hash of its URL>``), for the
+- ``Router`` consumes the durable queue ``notifier.events`` (``records.INBOX``: the events that
+  matched a webhook, which the api servers and the lifecycle worker declare too) and copies each
+  event to one durable queue per webhook (``notifier.webhook.<hash of its URL>``), for the
   targets the api server found when the event happened; the copies and the event's
   acknowledgement are one transaction (a batch of events: what came within ``FLUSH_INTERVAL``).
-  Events wait in that queue while no notifier runs.
+  Events wait in that queue while no notifier runs, or before one ever ran.
 - ``Delivery`` consumes each webhook's queue (prefetch ``PREFETCH``) and hands its events to
   ``LANES`` lanes by key: a lane POSTs its events one at a time, in order, retrying a failed one
   with doubling back-off (``BACKOFF``, up to ``MAX_BACKOFF``) until it is delivered (2xx), refused
@@ -32,10 +33,9 @@ from chapter02_distributed.common.rabbitmq import AmqpWorker
 from final.catalog.buckets import Buckets
 from final.events import records, targets
 
-EVENTS_QUEUE = "notifier.events"
+EVENTS_QUEUE = records.INBOX
 WEBHOOK_QUEUE = "notifier.webhook."
-BINDINGS = ("ObjectCreated.#", "ObjectRemoved.#", "LifecycleExpiration.#")
-QUEUE_ARGUMENTS = {"x-single-active-consumer": True}
+QUEUE_ARGUMENTS = records.INBOX_ARGUMENTS
 IDLE_QUEUE_DAYS = 7              # a webhook's queue nobody consumed for this long goes (with what it holds)
 PREFETCH = 64                    # events of one webhook on their way at once
 LANES = 4                        # events of one webhook POSTed side by side (one key: always one lane)
@@ -68,10 +68,7 @@ class Router(AmqpWorker):
         self.pending: list = []
 
     def serve(self, channel) -> None:
-        channel.exchange_declare(records.EXCHANGE, exchange_type="topic", durable=True)
-        channel.queue_declare(EVENTS_QUEUE, durable=True, arguments=QUEUE_ARGUMENTS)
-        for pattern in BINDINGS:
-            channel.queue_bind(EVENTS_QUEUE, records.EXCHANGE, routing_key=pattern)
+        records.declare_inbox(channel)
         channel.tx_select()
         channel.basic_qos(prefetch_count=PREFETCH * 4)
         self.pending = []

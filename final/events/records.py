@@ -7,7 +7,10 @@ its time, the user, the request id, the bucket and the object: its key (URL-enco
 size and ETag (of objects created), version and a sequencer that orders the events of one key.
 It is published with the routing key ``<Kind>.<Name>`` (``ObjectCreated.Put``) and, in the AMQP
 headers, the notification targets it matched when it happened (``targets``), so that a
-configuration changed later applies to later events only.
+configuration changed later applies to later events only. An event that matched a target is
+published to the fanout exchange ``NOTIFY_EXCHANGE`` too, whose durable queue ``INBOX`` (declared
+by the publisher as well as by the notifier) keeps it until a notifier takes it, even one that
+never ran before.
 """
 import time
 import uuid
@@ -16,6 +19,9 @@ from urllib.parse import quote_plus
 from final.s3.xml import iso
 
 EXCHANGE = "objectEvents"
+NOTIFY_EXCHANGE = "objectEvents.notify"     # fanout: the events that matched a webhook
+INBOX = "notifier.events"                   # its durable queue, the notifier's
+INBOX_ARGUMENTS = {"x-single-active-consumer": True}
 SOURCE = "objstore:s3"
 NAMES = ("ObjectCreated:Put", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload",
          "ObjectRemoved:Delete", "LifecycleExpiration:DeleteMarkerCreated", "LifecycleExpiration:Delete")
@@ -41,6 +47,14 @@ def record(name: str, bucket, version, *, region: str, request_id: str, user: st
                           "arn": f"arn:aws:s3:::{bucket.name}"},
                "object": obj},
     }
+
+
+def declare_inbox(channel) -> None:
+    """The notifier's exchange, its durable queue and their binding (idempotent: the publishers and
+    the notifier each declare them, so no event for a webhook goes unkept)."""
+    channel.exchange_declare(NOTIFY_EXCHANGE, exchange_type="fanout", durable=True)
+    channel.queue_declare(INBOX, durable=True, arguments=INBOX_ARGUMENTS)
+    channel.queue_bind(INBOX, NOTIFY_EXCHANGE)
 
 
 def message(one: dict) -> dict:

@@ -1,6 +1,7 @@
 """final/'s events (issue 23): S3's event JSON on RabbitMQ's ``objectEvents``, bucket notification
 configurations, and ``python -m final.notifier`` POSTing them to webhooks (a small HTTP server of
 this test), against the real cluster and broker."""
+import contextlib
 import hashlib
 import http.server
 import json
@@ -90,15 +91,30 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def drop_notifier_queues() -> None:
+@contextlib.contextmanager
+def broker():
+    """A channel on the tests' broker."""
     connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
     try:
-        channel = connection.channel()
+        yield connection.channel()
+    finally:
+        connection.close()
+
+
+def drop_notifier_queues() -> None:
+    with broker() as channel:
         for name in rabbitmq_queues():
             if name.startswith("notifier."):
                 channel.queue_delete(name)
-    finally:
-        connection.close()
+
+
+def waiting() -> int:
+    """How many events wait in ``notifier.events`` (-1: there is no such queue)."""
+    try:
+        with broker() as channel:
+            return channel.queue_declare("notifier.events", passive=True).method.message_count
+    except pika.exceptions.ChannelClosedByBroker:
+        return -1
 
 
 class Notifier:
@@ -117,14 +133,12 @@ class Notifier:
 
     @staticmethod
     def routing() -> bool:
-        """Whether a notifier consumes ``notifier.events`` (events published before are not queued)."""
-        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
+        """Whether a notifier consumes ``notifier.events``."""
         try:
-            return connection.channel().queue_declare("notifier.events", passive=True).method.consumer_count > 0
+            with broker() as channel:
+                return channel.queue_declare("notifier.events", passive=True).method.consumer_count > 0
         except pika.exceptions.ChannelClosedByBroker:           # not declared yet
             return False
-        finally:
-            connection.close()
 
     def stop(self):
         self.process.terminate()
@@ -344,6 +358,24 @@ class TestNotifier:
             notifier.start()
         got = hooks.wait("/ok/later", 4, timeout=30)       # one key: its versions come in order
         assert [r["s3"]["object"]["versionId"] for r in got] == ["1", "2", "3", "4"]
+
+    def test_events_wait_for_a_notifier_that_never_ran_and_others_do_not_pile_up(self, alice, hooks, notifier):
+        bucket, quiet = s3.new_bucket(alice, "never"), s3.new_bucket(alice, "quiet")
+        configure(alice, bucket, topic(hooks.url("/ok/never")))
+        notifier.stop()
+        try:
+            with broker() as channel:
+                channel.queue_delete("notifier.events")        # as on a broker no notifier ever saw
+            alice.put_object(Bucket=bucket, Key="early", Body=b"1")
+            for number in range(5):
+                alice.put_object(Bucket=quiet, Key=f"unwatched-{number}", Body=b"2")   # no webhook: not kept
+            wait_until(lambda: waiting() == 1, 10, what="the event kept in notifier.events")
+            time.sleep(0.5)
+            assert waiting() == 1
+        finally:
+            notifier.start()
+        got = hooks.wait("/ok/never", 1, timeout=30)
+        assert [r["s3"]["object"]["key"] for r in got] == ["early"]
 
     def test_a_host_the_notifier_does_not_allow_is_never_called(self, alice, hooks, notifier):
         bucket = s3.new_bucket(alice, "ssrf")
