@@ -5,8 +5,9 @@ the outbox and returns at once; every ``FLUSH_INTERVAL`` that thread publishes w
 persistent, in one AMQP transaction: the events leave the outbox once the broker has committed them
 (written them to the durable queues bound, such as the notifier's), so a broken connection loses
 none, it sends them again (twice, maybe: at least once). An event with notification ``targets`` in
-its headers goes to the notifier's durable inbox as well (``records.declare_inbox``, declared again
-by every transaction that carries one, so a queue deleted meanwhile is there again). Batches are the point: one commit per
+its headers goes to the notifier's durable inbox as well (``records.declare_inbox``, declared on
+connecting; mandatory: one the broker returns, as its queue was deleted meanwhile, is sent again
+after the inbox is declared again). Batches are the point: one commit per
 event cost the api and the broker 0.8 ms of CPU, eight a commit 0.14 ms each (bench/bench_events.py).
 A request is answered without waiting for its event: what an api server killed in those
 milliseconds held is lost, as are events past a full outbox (``OUTBOX``, while the broker is away:
@@ -49,6 +50,7 @@ class EventBus(AmqpWorker):
         self.lock = threading.Lock()
         self.connected = False
         self.published = self.dropped = 0
+        self.returned: list = []             # events for the notifier its inbox was not there to take
 
     def publish(self, body: dict, key: str | None = None, headers: dict | None = None,
                 message_id: str | None = None) -> Sent:
@@ -70,6 +72,8 @@ class EventBus(AmqpWorker):
 
     def serve(self, channel) -> None:
         channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+        records.declare_inbox(channel)
+        channel.add_on_return_callback(self._returned)
         channel.tx_select()
         listening = None                 # (consumer tag, queue) while the listener hears events
         self.connected = True
@@ -79,6 +83,8 @@ class EventBus(AmqpWorker):
                     listening = self._listen(channel) if listening is None else self._unlisten(channel, *listening)
                 self.pump(FLUSH_INTERVAL)
                 self._flush(channel)
+                if self.returned:
+                    self._again(channel)
             self._flush(channel)
         finally:
             self.connected = False
@@ -100,14 +106,12 @@ class EventBus(AmqpWorker):
                 batch = list(itertools.islice(self.outbox, BATCH))
             if not batch:
                 return
-            if any(headers and headers.get("targets") for _, _, headers, _, _ in batch):
-                records.declare_inbox(channel)
             for key, body, headers, message_id, _ in batch:
                 properties = pika.BasicProperties(content_type="application/json", delivery_mode=2, headers=headers,
                                                   message_id=message_id)
                 channel.basic_publish(EXCHANGE, key, body, properties)
                 if headers and headers.get("targets"):
-                    channel.basic_publish(records.NOTIFY_EXCHANGE, key, body, properties)
+                    channel.basic_publish(records.NOTIFY_EXCHANGE, key, body, properties, mandatory=True)
             channel.tx_commit()                  # all of them taken (and written), or none: raises
             with self.lock:
                 for _ in batch:
@@ -115,6 +119,20 @@ class EventBus(AmqpWorker):
             self.published += len(batch)
             for *_, sent in batch:
                 sent.set()
+
+    def _returned(self, _channel, method, properties, body: bytes) -> None:
+        if method.exchange == records.NOTIFY_EXCHANGE:
+            self.returned.append((method.routing_key, body, properties))
+
+    def _again(self, channel) -> None:
+        """The notifier's inbox was gone when the broker returned these: declare it, send them again."""
+        log.warning("events: the notifier's inbox was gone; declared again, %d events sent again",
+                    len(self.returned))
+        records.declare_inbox(channel)
+        for key, body, properties in self.returned:
+            channel.basic_publish(records.NOTIFY_EXCHANGE, key, body, properties, mandatory=True)
+        channel.tx_commit()
+        self.returned = []
 
     def _heard(self, _channel, _method, properties, body: bytes) -> None:
         if len(body) > LISTEN_MAX:
