@@ -20,5 +20,5 @@ def announce(bus: EventBus, name: str, bucket, version, **details):
     """Publish the event ``name`` of ``version`` (a key of ``bucket``) with the targets it matches."""
     one = records.record(name, bucket, version, **details)
     matched = targets.matching(bucket.notification, name, version.name[len(bucket.name) + 1:])
-    return bus.publish(records.message(one), records.routing_key(name), {"targets": matched} if matched else None,
-                       records.event_id())
+    headers = {"targets": matched, records.WEBHOOKS[0]: records.WEBHOOKS[1]} if matched else None
+    return bus.publish(records.message(one), records.routing_key(name), headers, records.event_id())

@@ -4,10 +4,10 @@ One thread owns one RabbitMQ connection (pika's is not thread-safe). ``publish``
 the outbox and returns at once; every ``FLUSH_INTERVAL`` that thread publishes what the outbox holds,
 persistent, in one AMQP transaction: the events leave the outbox once the broker has committed them
 (written them to the durable queues bound, such as the notifier's), so a broken connection loses
-none, it sends them again (twice, maybe: at least once). An event with notification ``targets`` in
-its headers goes to the notifier's durable inbox as well (``records.declare_inbox``, declared on
-connecting; mandatory: one the broker returns, as its queue was deleted meanwhile, is sent again
-after the inbox is declared again). Batches are the point: one commit per
+none, it sends them again (twice, maybe: at least once). Each event is published once; the broker
+copies those that matched a webhook to the notifier's durable inbox (``records.declare_inbox``,
+which the bus declares on connecting and every ``DECLARE_INTERVAL``, so the inbox is there even
+before any notifier ran, and again soon after someone deleted it). Batches are the point: one commit per
 event cost the api and the broker 0.8 ms of CPU, eight a commit 0.14 ms each (bench/bench_events.py).
 A request is answered without waiting for its event: what an api server killed in those
 milliseconds held is lost, as are events past a full outbox (``OUTBOX``, while the broker is away:
@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections import deque
 
 import pika
@@ -31,6 +32,7 @@ from final.events.records import EXCHANGE
 OUTBOX = 10000               # events waiting for the broker before new ones are dropped
 BATCH = 256                  # events published in one transaction at most
 FLUSH_INTERVAL = 0.05        # seconds between two transactions (at most this late)
+DECLARE_INTERVAL = 5.0       # seconds between two declarations of the notifier's inbox
 LISTEN_MAX = 64 << 10        # bytes of an event a listener reads (bigger: dropped unread)
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,6 @@ class EventBus(AmqpWorker):
         self.lock = threading.Lock()
         self.connected = False
         self.published = self.dropped = 0
-        self.returned: list = []             # events for the notifier its inbox was not there to take
 
     def publish(self, body: dict, key: str | None = None, headers: dict | None = None,
                 message_id: str | None = None) -> Sent:
@@ -72,19 +73,19 @@ class EventBus(AmqpWorker):
 
     def serve(self, channel) -> None:
         channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
-        records.declare_inbox(channel)
-        channel.add_on_return_callback(self._returned)
         channel.tx_select()
         listening = None                 # (consumer tag, queue) while the listener hears events
+        declared = 0.0
         self.connected = True
         try:
             while not self.stopping.is_set():
+                if time.monotonic() - declared > DECLARE_INTERVAL:
+                    records.declare_inbox(channel)
+                    declared = time.monotonic()
                 if self.listener is not None and (listening is None) == bool(self.wanted()):
                     listening = self._listen(channel) if listening is None else self._unlisten(channel, *listening)
                 self.pump(FLUSH_INTERVAL)
                 self._flush(channel)
-                if self.returned:
-                    self._again(channel)
             self._flush(channel)
         finally:
             self.connected = False
@@ -107,11 +108,8 @@ class EventBus(AmqpWorker):
             if not batch:
                 return
             for key, body, headers, message_id, _ in batch:
-                properties = pika.BasicProperties(content_type="application/json", delivery_mode=2, headers=headers,
-                                                  message_id=message_id)
-                channel.basic_publish(EXCHANGE, key, body, properties)
-                if headers and headers.get("targets"):
-                    channel.basic_publish(records.NOTIFY_EXCHANGE, key, body, properties, mandatory=True)
+                channel.basic_publish(EXCHANGE, key, body, pika.BasicProperties(
+                    content_type="application/json", delivery_mode=2, headers=headers, message_id=message_id))
             channel.tx_commit()                  # all of them taken (and written), or none: raises
             with self.lock:
                 for _ in batch:
@@ -119,20 +117,6 @@ class EventBus(AmqpWorker):
             self.published += len(batch)
             for *_, sent in batch:
                 sent.set()
-
-    def _returned(self, _channel, method, properties, body: bytes) -> None:
-        if method.exchange == records.NOTIFY_EXCHANGE:
-            self.returned.append((method.routing_key, body, properties))
-
-    def _again(self, channel) -> None:
-        """The notifier's inbox was gone when the broker returned these: declare it, send them again."""
-        log.warning("events: the notifier's inbox was gone; declared again, %d events sent again",
-                    len(self.returned))
-        records.declare_inbox(channel)
-        for key, body, properties in self.returned:
-            channel.basic_publish(records.NOTIFY_EXCHANGE, key, body, properties, mandatory=True)
-        channel.tx_commit()
-        self.returned = []
 
     def _heard(self, _channel, _method, properties, body: bytes) -> None:
         if len(body) > LISTEN_MAX:

@@ -7,10 +7,11 @@ its time, the user, the request id, the bucket and the object: its key (URL-enco
 size and ETag (of objects created), version and a sequencer that orders the events of one key.
 It is published with the routing key ``<Kind>.<Name>`` (``ObjectCreated.Put``) and, in the AMQP
 headers, the notification targets it matched when it happened (``targets``), so that a
-configuration changed later applies to later events only. An event that matched a target is
-published to the fanout exchange ``NOTIFY_EXCHANGE`` too, whose durable queue ``INBOX`` (declared
-by the publisher as well as by the notifier) keeps it until a notifier takes it, even one that
-never ran before.
+configuration changed later applies to later events only. An event that matched a target also
+carries the header ``WEBHOOKS``; the headers exchange ``NOTIFY_EXCHANGE``, bound to ``objectEvents``,
+routes those, and only those, to the notifier's durable queue ``INBOX`` (declared by the publishers
+as well as by the notifier), which keeps them until a notifier takes them, even one that never ran
+before.
 """
 import time
 import uuid
@@ -19,8 +20,9 @@ from urllib.parse import quote_plus
 from final.s3.xml import iso
 
 EXCHANGE = "objectEvents"
-NOTIFY_EXCHANGE = "objectEvents.notify"     # fanout: the events that matched a webhook
-INBOX = "notifier.events"                   # its durable queue, the notifier's
+NOTIFY_EXCHANGE = "objectEvents.webhooks"   # headers exchange, bound to EXCHANGE: events for webhooks
+WEBHOOKS = ("webhooks", "matched")          # the header (and value) of an event that matched a target
+INBOX = "notifier.events"                   # the notifier's durable queue, bound to NOTIFY_EXCHANGE
 INBOX_ARGUMENTS = {"x-single-active-consumer": True}
 SOURCE = "objstore:s3"
 NAMES = ("ObjectCreated:Put", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload",
@@ -52,9 +54,11 @@ def record(name: str, bucket, version, *, region: str, request_id: str, user: st
 def declare_inbox(channel) -> None:
     """The notifier's exchange, its durable queue and their binding (idempotent: the publishers and
     the notifier each declare them, so no event for a webhook goes unkept)."""
-    channel.exchange_declare(NOTIFY_EXCHANGE, exchange_type="fanout", durable=True)
+    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+    channel.exchange_declare(NOTIFY_EXCHANGE, exchange_type="headers", durable=True)
+    channel.exchange_bind(NOTIFY_EXCHANGE, EXCHANGE, routing_key="#")
     channel.queue_declare(INBOX, durable=True, arguments=INBOX_ARGUMENTS)
-    channel.queue_bind(INBOX, NOTIFY_EXCHANGE)
+    channel.queue_bind(INBOX, NOTIFY_EXCHANGE, arguments={"x-match": "all", WEBHOOKS[0]: WEBHOOKS[1]})
 
 
 def message(one: dict) -> dict:

@@ -366,6 +366,7 @@ class TestNotifier:
         try:
             with broker() as channel:
                 channel.queue_delete("notifier.events")        # as on a broker no notifier ever saw
+            wait_until(lambda: waiting() == 0, 10, what="the api servers to declare notifier.events again")
             alice.put_object(Bucket=bucket, Key="early", Body=b"1")
             for number in range(5):
                 alice.put_object(Bucket=quiet, Key=f"unwatched-{number}", Body=b"2")   # no webhook: not kept
