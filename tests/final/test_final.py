@@ -61,6 +61,7 @@ class TestMessaging(chapter8.TestMessaging):
     events or of the cluster was asked for in the last two minutes (none here: ``test_web`` comes
     later, and checks that the feed's queue is there while watched)."""
     API_QUEUES = 2
+    SHARED_QUEUES = ("notifier.events",)      # declared by every api server, kept for the notifier
 
 
 class TestDedup(OnShards, chapter8.TestDedup):
