@@ -72,8 +72,7 @@ class EventBus(AmqpWorker):
         return last is None or last.wait(timeout)
 
     def serve(self, channel) -> None:
-        channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
-        channel.tx_select()
+        channel.tx_select()              # (the exchange is declared with the inbox, first thing below)
         listening = None                 # (consumer tag, queue) while the listener hears events
         declared = 0.0
         self.connected = True

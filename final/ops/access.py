@@ -18,9 +18,10 @@ from chapter01_single.serve import GUNICORN
 from chapter02_distributed.common.objectstream import HOP_HEADERS
 from final.ops import metrics
 from final.ops.logs import REQUEST_ID, GunicornLogger
+from final.s3 import operations
 
-REQUEST_ID_KEY = "final.request_id"          # WSGI environ: this request's id (the S3 gateway answers it too)
-OPERATION_KEY = "final.operation"            # WSGI environ: the S3 operation (final/s3/operations.py)
+REQUEST_ID_KEY = operations.REQUEST_ID      # WSGI environ: this request's id (the S3 gateway answers it too)
+OPERATION_KEY = operations.OPERATION         # WSGI environ: the S3 operation the gateway named
 RULE_KEY = "final.url_rule"                  # WSGI environ: the Flask url rule that matched
 SANE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"})

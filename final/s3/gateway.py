@@ -24,7 +24,6 @@ from final.s3.errors import InvalidAccessKeyId, S3Error, error, from_storage
 log = logging.getLogger(__name__)
 
 ALWAYS = ("healthz", "ui")                # the book's paths kept with BOOK_API=off (and the web view's)
-REQUEST_ID = "final.request_id"          # WSGI environ key: the id final/ops gave the request (else one is made)
 PARAMETERS = {"prefix", "delimiter", "marker", "max-keys", "encoding-type", "list-type", "continuation-token",
               "start-after", "fetch-owner", "x-id", *objects.OVERRIDES, *sigv4.PRESIGN_PARAMS,
               "X-Amz-Security-Token", "partNumber", "max-parts", "part-number-marker", "max-uploads", "key-marker",
@@ -93,7 +92,7 @@ class Gateway:
                                                  and first in ALWAYS)
 
     def serve(self) -> Response:
-        request_id = request.environ.get(REQUEST_ID) or secrets.token_hex(8).upper()
+        request_id = request.environ.get(operations.REQUEST_ID) or secrets.token_hex(8).upper()
         request.environ[operations.OPERATION] = operations.name(
             request.method, request.environ.get("PATH_INFO", ""), request.args,
             set(request.args) & SUBRESOURCES, request.headers)

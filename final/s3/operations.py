@@ -6,6 +6,7 @@ it from the request as sent, before authentication, so a refused call is labelle
 are the gateway's ``ROUTES`` keys (a test checks that each route has a name here).
 """
 OPERATION = "final.operation"        # WSGI environ key the gateway writes and final/ops reads
+REQUEST_ID = "final.request_id"      # WSGI environ key final/ops writes (the request's id) and the gateway answers
 UNKNOWN = "Unknown"                  # an S3 request no route answers (MethodNotAllowed, NotImplemented…)
 
 _TABLE = """
